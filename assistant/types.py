@@ -1,0 +1,59 @@
+"""What the answer path passes between its stages and returns to callers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence selected as support for the answer, with everything needed to cite it."""
+
+    doc_id: str
+    title: str
+    source: str
+    page: int
+    section: str  # section path joined with " > "
+    text: str  # exact substring of the page text
+    start: int
+    end: int
+    chunk_id: str
+    chunk_text: str  # the chunk that holds the sentence (for highlighting)
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    page: int
+    section: str
+    quote: str  # exact substring of the extracted page text
+    source: str = ""
+    chunk_text: str = ""
+
+
+@dataclass
+class Answer:
+    question: str  # as asked
+    standalone_question: str  # after follow-up rewriting
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    related: list[Citation] = field(default_factory=list)  # closest passages shown on refusal
+    mode: str = "extractive"  # "extractive" | "generative"
+    path: str = "extractive"  # which path produced the text, e.g. "generative", "fallback-extractive"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "citations": [asdict(c) for c in self.citations],
+            "refused": self.refused,
+            "related": [asdict(c) for c in self.related],
+            "standalone_question": self.standalone_question,
+            "mode": self.mode,
+            "path": self.path,
+        }

@@ -1,0 +1,89 @@
+"""The corpus stage's output: a document as pages, sentences with section paths, and table rows.
+
+Every offset is a character offset into ``Page.text`` (the cleaned page text), so a quote taken
+from ``page.text[start:end]`` can always be verified later as an exact substring of that page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of cleaned text (headers, footers and page numbers removed)."""
+
+    number: int  # 1-based
+    title: str  # the slide/page title ("" when the page has none)
+    text: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence (or heading / table row line) with its place in the document."""
+
+    page: int
+    section: tuple[str, ...]  # e.g. ("デジタル人材育成に向けた各省庁の取組", "経済産業省")
+    start: int  # offsets into Page.text
+    end: int
+    text: str
+    kind: str = "text"  # "text" | "heading" | "table_row"
+
+    @property
+    def section_path(self) -> str:
+        return " > ".join(self.section)
+
+
+@dataclass(frozen=True)
+class TableRecord:
+    """One data row of a table, kept structured (e.g. 担当省庁 → 施策)."""
+
+    doc_id: str
+    page: int
+    table: int  # index of the table on its page, 0-based
+    row: int  # index of the data row, 0-based
+    header: tuple[str, ...]
+    cells: tuple[str, ...]
+    subject: str  # the row's owner column value, e.g. the ministry ("" if none detected)
+    measure: str  # the row's main content column, e.g. the 施策
+    start: int  # offsets of the row's line in Page.text
+    end: int
+
+
+@dataclass
+class ExtractedDocument:
+    """A document after extraction: what the index stage consumes."""
+
+    doc_id: str
+    title: str
+    source: str  # the ingested file's name
+    content_hash: str  # sha256 of the file bytes
+    pages: list[Page]
+    sentences: list[Sentence]
+    tables: list[TableRecord] = field(default_factory=list)
+    issuer: str = ""
+    date: str = ""
+    attribution: str = ""
+
+    def page(self, number: int) -> Page:
+        return self.pages[number - 1]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExtractedDocument:
+        return cls(
+            **{k: v for k, v in data.items() if k not in {"pages", "sentences", "tables"}},
+            pages=[Page(**p) for p in data["pages"]],
+            sentences=[Sentence(**{**s, "section": tuple(s["section"])}) for s in data["sentences"]],
+            tables=[
+                TableRecord(**{**t, "header": tuple(t["header"]), "cells": tuple(t["cells"])})
+                for t in data["tables"]
+            ],
+        )
+
+
+class ExtractionError(Exception):
+    """A file that cannot be turned into text; ``str(err)`` is the one-line reason."""

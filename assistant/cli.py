@@ -1,0 +1,231 @@
+"""``policy-qa``: ingest, docs, search, ask, chat, serve, eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
+    from assistant.types import Answer
+
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """A user error reported as one line with exit code 2."""
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def _read_lines(path: str) -> Iterator[str]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise CliError(f"{path}: no such file") from err
+    except UnicodeDecodeError as err:
+        raise CliError(f"{path}: not UTF-8 text") from err
+    yield from (line for line in text.splitlines() if line.strip())
+
+
+# ---- index commands ---------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.ingest import Ingestor
+    from index.policy_index import PolicyIndex
+
+    index = PolicyIndex(args.home)
+    report = Ingestor(index).ingest(args.paths, rebuild=args.rebuild, progress=not args.quiet)
+    for result in report.results:
+        if result.status == "failed":
+            print(f"error: {result.message}", file=sys.stderr)
+        else:
+            print(
+                f"{result.status}: {result.path} ({result.doc_id}, {result.pages} pages, "
+                f"{result.chunks} chunks)"
+            )
+    timing = ", ".join(f"{stage} {secs:.1f}s" for stage, secs in report.seconds.items())
+    if timing:
+        print(f"time: {timing}")
+    return EXIT_BAD_INPUT if report.failed else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from index.ingest import open_index
+
+    documents = open_index(args.home).documents()
+    if args.json:
+        _print_json([asdict(d) for d in documents])
+        return 0
+    for d in documents:
+        print(f"{d.doc_id}\t{d.title}\t{d.source}\t{d.pages} pages\t{d.chunks} chunks")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from index.ingest import open_index
+
+    index = open_index(args.home)
+
+    def run(query: str) -> list[dict[str, object]]:
+        hits = index.search(query, k=args.k, mode=args.mode, doc_id=args.doc)
+        return [
+            {key: value for key, value in asdict(h).items() if key not in {"start", "end"}}
+            for h in hits
+        ]
+
+    if args.batch:
+        for query in _read_lines(args.batch):
+            _print_json({"query": query, "results": run(query)})
+        return 0
+    if not args.query:
+        raise CliError("search needs a QUERY or --batch FILE")
+    results = run(args.query)
+    if args.json:
+        _print_json(results)
+        return 0
+    for r in results:
+        print(f"{r['rank']:>2}. [{r['score']:.4f}] {r['title']} p.{r['page']} — {r['section']}")
+        print(f"    {str(r['text'])[:120]}")
+    return 0
+
+
+# ---- answer commands ---------------------------------------------------------------------------
+def _assistant(args: argparse.Namespace) -> Assistant:
+    from assistant.pipeline import Assistant
+    from index.ingest import open_index
+
+    return Assistant(open_index(args.home))
+
+
+def _print_answer(answer: Answer) -> None:
+    print(answer.answer)
+    for c in answer.citations or answer.related:
+        print(f"[{c.n}] {c.title} p.{c.page} {c.section}\n    「{c.quote}」")
+
+
+def _batch_item(line_no: int, line: str) -> tuple[str, str, list[dict[str, str]]]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise CliError(f"line {line_no}: not JSON ({err.msg})") from err
+    if not isinstance(item, dict) or not isinstance(item.get("q"), str) or not item["q"].strip():
+        raise CliError(f'line {line_no}: needs a non-empty string field "q"')
+    history = item.get("history") or []
+    if not isinstance(history, list) or not all(
+        isinstance(t, dict) and {"role", "content"} <= t.keys() for t in history
+    ):
+        raise CliError(f'line {line_no}: "history" must be a list of {{role, content}} objects')
+    return str(item.get("id", line_no)), item["q"], history
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    if args.batch:
+        failed = False
+        for line_no, line in enumerate(_read_lines(args.batch), start=1):
+            try:
+                item_id, question, history = _batch_item(line_no, line)
+            except CliError as err:
+                print(f"error: {args.batch}: {err}", file=sys.stderr)
+                failed = True
+                continue
+            answer = assistant.ask(question, history, doc_id=args.doc)
+            out = answer.to_json()
+            _print_json({"id": item_id, **{k: out[k] for k in ("answer", "citations", "refused")}})
+        return EXIT_BAD_INPUT if failed else 0
+    if not args.question or not args.question.strip():
+        raise CliError("ask needs a QUESTION or --batch FILE")
+    answer = assistant.ask(args.question, doc_id=args.doc)
+    if args.json:
+        _print_json(answer.to_json())
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    history: list[dict[str, str]] = []
+    print("質問をどうぞ（終了: exit または Ctrl-D）")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            return 0
+        if question in {"exit", "quit"}:
+            return 0
+        if not question:
+            continue
+        answer = assistant.ask(question, history, doc_id=args.doc)
+        _print_answer(answer)
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.answer},
+        ]
+
+
+# ---- parser -------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policy-qa", description="日本の政策文書Q&A (cited answers)"
+    )
+    parser.add_argument(
+        "--home", default=None, help="data folder (default $POLICY_QA_HOME or ./var)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="add PDF/.txt/.md files or folders to the index")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the index and start over")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(func=cmd_ingest)
+
+    docs = sub.add_parser("docs", help="list indexed documents")
+    docs.add_argument("--json", action="store_true")
+    docs.set_defaults(func=cmd_docs)
+
+    search = sub.add_parser("search", help="search chunks")
+    search.add_argument("query", nargs="?")
+    search.add_argument("--k", type=int, default=10)
+    search.add_argument("--mode", choices=["bm25", "dense", "hybrid"], default="hybrid")
+    search.add_argument("--doc", default=None, help="only this document id")
+    search.add_argument("--json", action="store_true")
+    search.add_argument("--batch", metavar="FILE", help="one query per line; JSON lines out")
+    search.set_defaults(func=cmd_search)
+
+    ask = sub.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--doc", default=None, help="only this document id")
+    ask.add_argument("--json", action="store_true")
+    ask.add_argument("--batch", metavar="FILE", help='JSON lines {"id", "q", "history"}')
+    ask.set_defaults(func=cmd_ask)
+
+    chat = sub.add_parser("chat", help="terminal chat with history")
+    chat.add_argument("--doc", default=None, help="only this document id")
+    chat.set_defaults(func=cmd_chat)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return handler(args)
+    except CliError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

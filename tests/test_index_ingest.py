@@ -1,0 +1,222 @@
+"""Ingest: incremental and idempotent, bad input reported per file, crash-safe, Chroma server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import chromadb
+import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+from corpus.manifest import shipped_pdfs
+from index.ingest import Ingestor
+from index.policy_index import PolicyIndex
+from index.store import CHUNKS
+
+FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+
+
+def run_cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@pytest.fixture()
+def home(shipped_home: Path, tmp_path: Path) -> Path:
+    """A private copy of the shipped index, free to change."""
+    copy = tmp_path / "home"
+    shutil.copytree(shipped_home, copy)
+    return copy
+
+
+def write_md(path: Path, body: str) -> Path:
+    path.write_text(f"# 試験用の文書\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def vector_ids(index: PolicyIndex) -> set[str]:
+    return set(index.collection.get(include=[])["ids"])
+
+
+def test_shipped_corpus_is_listed(shipped_index: PolicyIndex) -> None:
+    docs = {d.doc_id: d for d in shipped_index.documents()}
+    assert set(docs) == {"digital-jinzai", "chihou-sousei-2"}
+    assert (docs["digital-jinzai"].pages, docs["chihou-sousei-2"].pages) == (6, 4)
+    assert all(d.chunks > 3 for d in docs.values())
+    assert vector_ids(shipped_index) == shipped_index.chunk_ids()
+
+
+def test_same_file_twice_adds_nothing(home: Path) -> None:
+    index = PolicyIndex(home)
+    before = (vector_ids(index), index.sentence_collection.count())
+    report = Ingestor(index).ingest(shipped_pdfs(), progress=False)
+    assert [r.status for r in report.results] == ["unchanged", "unchanged"]
+    assert (vector_ids(index), index.sentence_collection.count()) == before
+
+
+def test_changed_file_replaces_its_chunks(home: Path, tmp_path: Path) -> None:
+    index = PolicyIndex(home)
+    ingestor = Ingestor(index)
+    path = write_md(tmp_path / "memo.md", "旧い内容として、試験用の蜜柑の話を書く。")
+    assert ingestor.ingest([path], progress=False).results[0].status == "added"
+    old_ids = {c.id for c in index.docs["memo"].chunks}
+    write_md(path, "新しい内容として、試験用の葡萄の話を書く。")
+    assert ingestor.ingest([path], progress=False).results[0].status == "replaced"
+    new_ids = {c.id for c in index.docs["memo"].chunks}
+    assert old_ids.isdisjoint(new_ids)
+    assert vector_ids(index) == index.chunk_ids()
+    assert index.search("葡萄", mode="bm25")[0].doc_id == "memo"
+    assert index.search("蜜柑", mode="bm25") == []
+
+
+def test_rebuild_starts_over(home: Path, tmp_path: Path) -> None:
+    path = write_md(tmp_path / "only.md", "再構築の後はこの文書だけが残る。")
+    result = run_cli(home, "ingest", "--rebuild", "--quiet", str(path))
+    assert result.returncode == 0, result.stderr
+    index = PolicyIndex(home)
+    assert [d.doc_id for d in index.documents()] == ["only"]
+    assert vector_ids(index) == index.chunk_ids()
+
+
+def make_bad_files(folder: Path) -> dict[str, Path]:
+    folder.mkdir()
+    good = next(p for p in shipped_pdfs() if p.name.startswith("chihou"))
+    files = {
+        "corrupt": folder / "corrupt.pdf",
+        "truncated": folder / "truncated.pdf",
+        "encrypted": folder / "encrypted.pdf",
+        "scanned": folder / "scanned.pdf",
+        "empty": folder / "empty.pdf",
+        "fake": folder / "fake.pdf",
+    }
+    files["corrupt"].write_bytes(b"%PDF-1.7\n" + os.urandom(2000))
+    data = good.read_bytes()
+    files["truncated"].write_bytes(data[: len(data) // 3])
+    enc = canvas.Canvas(str(files["encrypted"]), pagesize=A4, encrypt="secret")
+    enc.drawString(100, 700, "secret text")
+    enc.save()
+    scan = canvas.Canvas(str(files["scanned"]), pagesize=A4)
+    scan.rect(50, 50, 400, 600, fill=1)
+    scan.save()
+    files["empty"].write_bytes(b"")
+    files["fake"].write_text("これはPDFではありません", encoding="utf-8")
+    return files
+
+
+def test_bad_files_get_one_line_each_and_good_ones_still_go_in(home: Path, tmp_path: Path) -> None:
+    bad = make_bad_files(tmp_path / "bad")
+    good = write_md(tmp_path / "good.md", "壊れたファイルと一緒でも、この文書は取り込まれる。")
+    missing = tmp_path / "nowhere.pdf"
+    before = json.dumps(sorted(PolicyIndex(home).chunk_ids()))
+    result = run_cli(home, "ingest", "--quiet", *map(str, bad.values()), str(good), str(missing))
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == len(bad) + 1
+    for path in [*bad.values(), missing]:
+        assert sum(path.name in line for line in errors) == 1, (path.name, errors)
+    assert "Traceback" not in result.stderr
+    index = PolicyIndex(home)
+    assert "good" in index.docs
+    after = {i for i in index.chunk_ids() if not i.startswith("good:")}
+    assert json.dumps(sorted(after)) == before
+
+
+def test_killed_ingest_leaves_a_usable_index(home: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        write_md(
+            folder / f"doc{i:02d}.md",
+            f"文書{i}番の本文。" + "地方の課題を解決する取組を進める。" * 40,
+        )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "--home", str(home), "ingest", "--quiet", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    while not list((home / "docs").glob("doc*.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    index = PolicyIndex(home)
+    assert vector_ids(index) == index.chunk_ids()  # orphans from the killed run are gone
+    assert 1 <= len([d for d in index.docs if d.startswith("doc")]) < 12
+    assert index.search("デジタル推進人材", k=3)[0].doc_id == "digital-jinzai"
+    finished = Ingestor(index).ingest([folder], progress=False)
+    assert not finished.failed
+    assert len([d for d in index.docs if d.startswith("doc")]) == 12
+
+
+def test_empty_data_folder_builds_itself_on_first_search(
+    shipped_home: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    shutil.copy(shipped_home / "embedding_cache.json", home)  # reuse vectors: same texts
+    result = run_cli(home, "search", "情報処理技術者試験", "--json", "--k", "3")
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert {
+        "rank",
+        "score",
+        "chunk_id",
+        "doc_id",
+        "title",
+        "source",
+        "page",
+        "section",
+        "text",
+    } == set(hits[0])
+    assert hits[0]["page"] == 5 and hits[0]["source"] == "digital-jinzai.pdf"
+
+
+def test_search_batch_writes_one_json_line_per_query(home: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "queries.txt"
+    queries.write_text("転職なき移住\n堺屋太一\n", encoding="utf-8")
+    result = run_cli(home, "search", "--batch", str(queries), "--json", "--k", "2")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["転職なき移住", "堺屋太一"]
+    assert all(len(line["results"]) == 2 for line in lines)
+
+
+def test_docs_command_lists_pages_and_chunks(home: Path) -> None:
+    result = run_cli(home, "docs", "--json")
+    docs = {d["doc_id"]: d for d in json.loads(result.stdout)}
+    assert docs["digital-jinzai"]["pages"] == 6 and docs["digital-jinzai"]["chunks"] > 0
+
+
+def test_chroma_server_backend(
+    chroma_server: tuple[str, int],
+    shipped_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, port = chroma_server
+    monkeypatch.setenv("CHROMA_HOST", host)
+    monkeypatch.setenv("CHROMA_PORT", str(port))
+    home = tmp_path / "server-home"
+    home.mkdir()
+    shutil.copy(shipped_home / "embedding_cache.json", home)
+    index = PolicyIndex(home)
+    Ingestor(index).ingest(shipped_pdfs(), progress=False)
+    assert not (home / "chroma").exists()  # vectors live on the server, not in the data folder
+    server = chromadb.HttpClient(host=host, port=port)
+    assert server.get_collection(CHUNKS).count() == len(index.chunk_ids())
+    reopened = PolicyIndex(home)
+    top = reopened.search("自動運転バスの運行", k=3, mode="dense")[0]
+    assert top.page == 3

@@ -1,0 +1,81 @@
+"""Query → expected page/section checks over the shipped corpus, in every search mode."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.policy_index import PolicyIndex
+from index.tokenize import normalize
+
+DJ, CS = "digital-jinzai", "chihou-sousei-2"
+
+# (query, doc_id, page, phrase the top chunk must contain)
+HYBRID_TOP1 = [
+    ("デジタル推進人材の育成目標", DJ, 4, "230万人を2022年度から2026年度末までの"),
+    ("年間45万人 体制構築目標", DJ, 4, "年間45万人"),
+    ("デジタル人材の都市圏への偏在", DJ, 4, "都市圏への偏在"),
+    (
+        "数理・データサイエンス・AI教育プログラム認定制度",
+        DJ,
+        5,
+        "数理・データサイエンス・AI教育プログラム",
+    ),
+    ("情報処理技術者試験", DJ, 5, "情報処理技術者試験"),
+    ("サイバー防御演習", DJ, 5, "サイバー防御演習"),
+    ("３次元モデル 研修", DJ, 5, "3次元モデル"),
+    ("2023年度 約51万人を育成", DJ, 6, "約51万人"),
+    ("IT技術者における女性の割合", DJ, 6, "21%"),
+    ("自動運転バスの運行", DJ, 3, "自動運転バス"),
+    ("遠隔合同授業 三島村", DJ, 3, "三島村"),
+    ("会津若松市", DJ, 3, "会津若松市"),
+    ("マイナンバーカードの普及促進", DJ, 2, "マイナンバーカードの普及促進"),
+    ("転職なき移住", DJ, 2, "転職なき移住"),
+    ("５か年の新たな総合戦略", DJ, 1, "2023年度から2027年度まで"),
+    ("ワンストップ型相談体制", DJ, 1, "ワンストップ型相談体制"),
+    ("新しい地方経済・生活環境創生本部決定", CS, 1, "新しい地方経済・生活環境創生本部"),
+    ("堺屋太一", CS, 1, "堺屋太一"),
+    ("若者・女性の地方離れ", CS, 2, "地方離れ"),
+    ("インバウンドの増加", CS, 2, "インバウンドの増加"),
+    ("適切な定量的KPI", CS, 3, "定量的"),
+    ("ドローン配送", CS, 4, "ドローン配送"),
+    ("国民的な機運の向上", CS, 4, "国民的な機運"),
+    ("極端に一極集中の国", CS, 1, "日本と韓国"),
+]
+
+
+@pytest.mark.parametrize(("query", "doc_id", "page", "phrase"), HYBRID_TOP1)
+def test_hybrid_ranks_expected_chunk_first(
+    shipped_index: PolicyIndex, query: str, doc_id: str, page: int, phrase: str
+) -> None:
+    top = shipped_index.search(query, k=5, mode="hybrid")[0]
+    assert (top.doc_id, top.page) == (doc_id, page), top
+    assert normalize(phrase) in normalize(top.text)
+
+
+def test_table_row_chunk_carries_ministry_section(shipped_index: PolicyIndex) -> None:
+    hits = shipped_index.search("公的職業訓練 デジタル分野", k=3, mode="hybrid")
+    assert hits[0].page == 5
+    assert "各省庁の取組" in hits[0].section
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_every_mode_finds_the_target_in_top3(shipped_index: PolicyIndex, mode: str) -> None:
+    hits = shipped_index.search("デジタル推進人材を何人育成するか", k=3, mode=mode)
+    assert any("230万人" in h.text for h in hits), [h.text[:40] for h in hits]
+
+
+def test_document_filter_limits_results(shipped_index: PolicyIndex) -> None:
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = shipped_index.search("人口減少", k=10, mode=mode, doc_id=CS)
+        assert hits and {h.doc_id for h in hits} == {CS}
+
+
+def test_hits_are_page_text_slices(shipped_index: PolicyIndex) -> None:
+    for hit in shipped_index.search("地方創生", k=10, mode="hybrid"):
+        page = shipped_index.document(hit.doc_id).page(hit.page)
+        assert page.text[hit.start : hit.end] == hit.text
+
+
+def test_unknown_mode_is_rejected(shipped_index: PolicyIndex) -> None:
+    with pytest.raises(ValueError, match="unknown search mode"):
+        shipped_index.search("地方", mode="fuzzy")  # type: ignore[arg-type]

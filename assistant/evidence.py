@@ -55,6 +55,10 @@ class TermWeights:
     def __getitem__(self, token: str) -> float:
         return self.idf.get(token, self.unseen)
 
+    def known(self, tokens: tuple[str, ...]) -> set[str]:
+        """The tokens that occur in the indexed documents at all."""
+        return {t for t in tokens if t in self.idf}
+
     def share(self, wanted: set[str], found: frozenset[str] | set[str]) -> float:
         total = sum(self[t] for t in wanted)
         return sum(self[t] for t in wanted if t in found) / total if total else 0.0
@@ -62,7 +66,7 @@ class TermWeights:
 
 def coverage(question: Question, candidate: Candidate, weights: TermWeights) -> float:
     """Share of the question's (idf-weighted) content words found in the sentence."""
-    wanted = set(question.tokens)
+    wanted = weights.known(question.tokens)  # a word no document uses cannot be matched
     if not wanted:  # the question only names entities, which `mentions` checks
         return 1.0
     in_text = weights.share(wanted, candidate.tokens)
@@ -137,6 +141,9 @@ class SelectEvidence:
         if not any(mentions(c, names) for c in state.candidates):
             return self._refuse(state, f"not mentioned together: {', '.join(names)}")
         weights = self.weights()
+        unknown = set(question.tokens) - weights.known(question.tokens)
+        if len(unknown) > len(set(question.tokens)) - len(unknown):
+            return self._refuse(state, f"topic not in the documents: {', '.join(sorted(unknown))}")
         score_candidates(question, state, weights)
         pool = [c for c in state.candidates if c.lexical >= MIN_COVERAGE and mentions(c, names)]
         if question.focus in FOCUS_TEXT:

@@ -36,7 +36,7 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
             r"何(人|万人|名|%|パーセント|割|倍|件|か所|つ)|いくつ|いくら|どのくらい|どれくらい|どれだけ|人数|割合|何本"
         ),
     ),
-    (Focus.DATE, re.compile(r"いつ|何年|何月|何日|時期|期間|決定日|開始")),
+    (Focus.DATE, re.compile(r"いつ|何年|何月|何日|時期|期間|日付|日程|年月日|決定日|開始")),
     (
         Focus.LIST,
         re.compile(

@@ -44,7 +44,7 @@ class Answer:
     refused: bool = False
     related: list[Citation] = field(default_factory=list)  # closest passages shown on refusal
     mode: str = "extractive"  # "extractive" | "generative"
-    path: str = "extractive"  # which path produced the text, e.g. "generative", "fallback-extractive"
+    path: str = "extractive"  # what produced the text: "generative", "fallback-extractive", …
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -155,7 +155,7 @@ class PolicyIndex:
         retriever = JapaneseBM25Retriever(nodes=nodes, corpus_tokens=[c.tokens for c in chunks])
         folder = self._bm25_dir()
         folder.mkdir(exist_ok=True)
-        retriever.persist(str(folder))
+        retriever.persist(str(folder), show_progress=False)
         (folder / "stamp.json").write_text(json.dumps({"stamp": self._stamp()}))
         return retriever
 

@@ -1,0 +1,76 @@
+"""``policy-qa ask`` (single, --json, --batch) as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def policy_qa(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ.copy(),
+    )
+
+
+def test_ask_json_has_answer_citations_refused(shipped_home: Path) -> None:
+    result = policy_qa(shipped_home, "ask", "統計データアナリストの育成研修はどの省庁？", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert {"answer", "citations", "refused"} <= out.keys()
+    assert "総務省" in out["answer"] and out["refused"] is False
+    citation = out["citations"][0]
+    assert {"n", "doc_id", "title", "page", "section", "quote"} <= citation.keys()
+    assert citation["page"] == 5
+
+
+def test_ask_plain_text_prints_sources(shipped_home: Path) -> None:
+    result = policy_qa(shipped_home, "ask", "転職なき移住は何のための取組？")
+    assert result.returncode == 0, result.stderr
+    assert "[1]" in result.stdout and "p.2" in result.stdout
+
+
+def test_ask_batch_answers_each_line_and_reports_bad_ones(
+    shipped_home: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "questions.jsonl"
+    lines = [
+        {"id": "a", "q": "文部科学省の施策は？", "history": []},
+        "this is not json",
+        {
+            "id": "b",
+            "q": "では総務省は？",
+            "history": [
+                {"role": "user", "content": "文部科学省の施策は？"},
+                {
+                    "role": "assistant",
+                    "content": "数理・データサイエンス・AI教育プログラム認定制度です。",
+                },
+            ],
+        },
+        {"id": "c", "q": ""},
+    ]
+    batch.write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines),
+        encoding="utf-8",
+    )
+    result = policy_qa(shipped_home, "ask", "--batch", str(batch), "--json")
+    assert result.returncode == 2
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["id"] for a in answers] == ["a", "b"]
+    assert all(set(a) == {"id", "answer", "citations", "refused"} for a in answers)
+    assert "総務省" in answers[1]["answer"]
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2 and "line 2" in errors[0] and "line 4" in errors[1]
+
+
+def test_ask_without_question_is_a_one_line_error(shipped_home: Path) -> None:
+    result = policy_qa(shipped_home, "ask")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: ask needs a QUESTION or --batch FILE"

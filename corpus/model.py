@@ -77,7 +77,9 @@ class ExtractedDocument:
         return cls(
             **{k: v for k, v in data.items() if k not in {"pages", "sentences", "tables"}},
             pages=[Page(**p) for p in data["pages"]],
-            sentences=[Sentence(**{**s, "section": tuple(s["section"])}) for s in data["sentences"]],
+            sentences=[
+                Sentence(**{**s, "section": tuple(s["section"])}) for s in data["sentences"]
+            ],
             tables=[
                 TableRecord(**{**t, "header": tuple(t["header"]), "cells": tuple(t["cells"])})
                 for t in data["tables"]

@@ -1,0 +1,186 @@
+"""Page structure → cleaned page text, sentences with section paths, and table records.
+
+Both the PDF and the plain-text readers produce a list of ``Block``s per page; ``assemble_page``
+turns them into the shared model types so every input format gets the same section logic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from corpus.model import Page, Sentence, TableRecord
+from corpus.tables import measure_column, row_line, subject_column
+from corpus.textrepair import split_sentences, strip_bullet
+
+# Level given to headings recognised only by their marker (they sit at body-text size).
+MARKER_LEVEL = 100
+
+_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("bracket", r"^【[^】]+】"),
+        ("angle", r"^[＜<][^＞>]+[＞>]"),
+        ("diamond", r"^[◆◇]"),
+        ("circle", r"^●"),
+        ("square", r"^[■□]"),
+        ("circled", r"^[①-⑳㉑-㉟]"),
+        ("paren", r"^[（(][^）)]{1,20}[）)]$"),
+        (
+            "number",
+            r"^(?:第[0-9０-９一二三四五六七八九十]+[章節部]|[0-9０-９]{1,2}(?:[.．]\s?|\s)\S)",
+        ),
+    )
+)
+_MAX_HEADING_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Block:
+    """One layout unit of a page, in reading order."""
+
+    kind: str  # "heading" | "paragraph" | "item" | "table"
+    text: str = ""
+    level: int = MARKER_LEVEL  # headings: 1 = page title level, larger = deeper
+    marker: str = ""  # headings found by marker: the marker class ("circled", "bracket", ...)
+    rows: tuple[tuple[str, ...], ...] = ()  # tables: header row first
+
+
+def heading_marker(text: str) -> str | None:
+    """The marker class when a short body-size line reads as a heading (【…】, ◆…, ①…, （…）)."""
+    if len(text) > _MAX_HEADING_CHARS or "。" in text:
+        return None
+    return next((name for name, pattern in _MARKERS if pattern.match(text)), None)
+
+
+def body_block(text: str, item: bool = False) -> Block | None:
+    """Classify repaired body-size text: marker heading, list item (bullet removed) or paragraph."""
+    if not item and (marker := heading_marker(text)):
+        return Block("heading", text, marker=marker)
+    bare = strip_bullet(text)
+    if not bare:
+        return None
+    return Block("item" if item or bare != text else "paragraph", bare)
+
+
+@dataclass
+class SectionStack:
+    """Open headings below the page title; a heading closes deeper and same-rank ones."""
+
+    entries: list[Block] = field(default_factory=list)
+
+    def push(self, heading: Block) -> None:
+        for i, open_heading in enumerate(self.entries):
+            if (open_heading.level, open_heading.marker) == (heading.level, heading.marker):
+                del self.entries[i:]
+                break
+        while self.entries and self.entries[-1].level > heading.level:
+            self.entries.pop()
+        self.entries.append(heading)
+
+    def path(self, root: str) -> tuple[str, ...]:
+        return (root, *(entry.text for entry in self.entries))
+
+
+def page_title(blocks: list[Block]) -> Block | None:
+    """The first heading of the page's top level (a slide title), if the page has one."""
+    headings = [b for b in blocks if b.kind == "heading" and b.level < MARKER_LEVEL]
+    if not headings:
+        return None
+    top = min(h.level for h in headings)
+    return next(h for h in headings if h.level == top)
+
+
+@dataclass
+class PageParts:
+    page: Page
+    sentences: list[Sentence]
+    tables: list[TableRecord]
+
+
+@dataclass
+class _Builder:
+    """Accumulates page lines and the sentences found in them."""
+
+    number: int
+    lines: list[str] = field(default_factory=list)
+    length: int = 0
+    sentences: list[Sentence] = field(default_factory=list)
+
+    def add_line(self, line: str) -> int:
+        start = self.length + 1 if self.lines else 0
+        self.lines.append(line)
+        self.length = start + len(line)
+        return start
+
+    def add_sentences(
+        self, section: tuple[str, ...], spans: list[tuple[int, int]], kind: str
+    ) -> None:
+        """Record spans (relative to the last line) as sentences."""
+        line = self.lines[-1]
+        line_start = self.length - len(line)
+        for s, e in spans:
+            self.sentences.append(
+                Sentence(self.number, section, line_start + s, line_start + e, line[s:e], kind)
+            )
+
+
+def assemble_page(number: int, blocks: list[Block], doc_id: str, fallback_root: str) -> PageParts:
+    """Build the page text (one line per heading, paragraph and table row) and its sentences."""
+    title_block = page_title(blocks)
+    title = title_block.text if title_block else ""
+    root = title or fallback_root
+    builder = _Builder(number)
+    stack = SectionStack()
+    tables: list[TableRecord] = []
+    table_count = 0
+    for block in blocks:
+        if block.kind == "table":
+            tables.extend(_add_table(builder, block, doc_id, root, table_count))
+            table_count += 1
+        elif block.kind == "heading" and block.text:
+            builder.add_line(block.text)
+            if block is not title_block:
+                stack.push(block)
+            section = (root,) if block is title_block else stack.path(root)
+            builder.add_sentences(section, [(0, len(block.text))], "heading")
+        elif block.text:
+            builder.add_line(block.text)
+            builder.add_sentences(stack.path(root), split_sentences(block.text), "text")
+    page = Page(number=number, title=title, text="\n".join(builder.lines))
+    return PageParts(page, builder.sentences, tables)
+
+
+def _add_table(
+    builder: _Builder, block: Block, doc_id: str, root: str, index: int
+) -> list[TableRecord]:
+    header, *rows = block.rows
+    if not rows:
+        builder.add_line(row_line(header))
+        builder.add_sentences((root,), [(0, len(builder.lines[-1]))], "text")
+        return []
+    subject = subject_column(header)
+    measure = measure_column(header, rows, subject)
+    records = []
+    for row in rows:
+        line = row_line(row)
+        if not line:
+            continue
+        start = builder.add_line(line)
+        owner = row[subject]
+        builder.add_sentences((root, owner) if owner else (root,), [(0, len(line))], "table_row")
+        records.append(
+            TableRecord(
+                doc_id=doc_id,
+                page=builder.number,
+                table=index,
+                row=len(records),
+                header=header,
+                cells=row,
+                subject=owner,
+                measure=row[measure],
+                start=start,
+                end=start + len(line),
+            )
+        )
+    return records

@@ -175,6 +175,20 @@ def cmd_chat(args: argparse.Namespace) -> int:
         ]
 
 
+# ---- front-ends (later stages, imported only when asked for) ------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(host=args.host, port=args.port, home=args.home)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.run import main as eval_main
+
+    return eval_main(args.eval_args)
+
+
 # ---- parser -------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -214,6 +228,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="terminal chat with history")
     chat.add_argument("--doc", default=None, help="only this document id")
     chat.set_defaults(func=cmd_chat)
+
+    serve = sub.add_parser("serve", help="start the Gradio chat UI")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.set_defaults(func=cmd_serve)
+
+    evaluate = sub.add_parser("eval", help="run the evaluation harness (python -m eval run …)")
+    evaluate.add_argument("eval_args", nargs=argparse.REMAINDER)
+    evaluate.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -24,6 +24,7 @@ HEADING_CREDIT = 0.5  # a question word found only in the section heading counts
 MIN_COVERAGE = 0.5  # below this lexical coverage the documents are taken not to answer
 SECOND_SENTENCE_RATIO = 0.9
 MAX_LIST_ITEMS = 12
+MIN_ITEM_CHARS = 5  # shorter list lines are layout leftovers such as 「など」
 
 NUMBER_TEXT = re.compile(
     r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ)|約\d"
@@ -150,9 +151,10 @@ class SelectEvidence:
             pool = [c for c in pool if c.focus]
         if not pool:
             return self._refuse(state, f"no sentence answers the {question.focus} asked for")
-        if question.focus is Focus.LIST:
-            state.as_list = True
-            state.evidence = [c.evidence() for c in self._list_items(question, pool[0], weights)]
+        if question.focus is Focus.LIST or pool[0].sentence.kind == "heading":
+            items = self._list_items(question, pool[0], weights) or [pool[0]]
+            state.as_list = len(items) > 1
+            state.evidence = [c.evidence() for c in items]
         else:
             state.evidence = [c.evidence() for c in self._best(pool)]
 
@@ -160,14 +162,9 @@ class SelectEvidence:
         state.refused, state.refusal_reason = True, reason
 
     def _best(self, pool: list[Candidate]) -> list[Candidate]:
-        """The top sentence, the runner-up if nearly as good, and a heading's first line."""
-        chosen = [pool[0]]
-        if len(pool) > 1 and pool[1].score >= SECOND_SENTENCE_RATIO * pool[0].score:
-            chosen.append(pool[1])
-        if pool[0].sentence.kind == "heading":
-            body = self._members(pool[0].document, pool[0].sentence, own_section(pool[0].sentence))
-            chosen[1:] = [self._candidate(pool[0].document, s) for s in body[:1]]
-        return chosen
+        """The top sentence, and the runner-up if nearly as good."""
+        close = pool[1:2] if len(pool) > 1 else []
+        return pool[:1] + [c for c in close if c.score >= SECOND_SENTENCE_RATIO * pool[0].score]
 
     def _members(
         self, document: ExtractedDocument, near: Sentence, section: tuple[str, ...]
@@ -190,7 +187,11 @@ class SelectEvidence:
         anchor = max(prefixes, key=lambda p: (weights.share(wanted, token_set(p[-1])), len(p)))
         if weights.share(wanted, token_set(anchor[-1])) == 0 and len(path) > 1:
             anchor = path[:-1]
-        members = self._members(best.document, best.sentence, anchor)
+        members = [
+            s
+            for s in self._members(best.document, best.sentence, anchor)
+            if len(s.text.strip()) >= MIN_ITEM_CHARS
+        ]
         children = [
             s for s in members if s.kind == "heading" and len(own_section(s)) == len(anchor) + 1
         ]

@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from assistant.compose import ComposeExtractive, related_material
 from assistant.evidence import SelectEvidence
-from assistant.question import analyse
-from assistant.rephrase import standalone_question
+from assistant.rephrase import Rephrase
 from assistant.retrieve import Retrieve
 from assistant.state import State
 from assistant.tables import TableLookup
@@ -21,14 +20,6 @@ from index.policy_index import PolicyIndex, SearchMode
 
 Stage = Callable[[State], None]
 STREAM_PIECE = 12  # characters per streamed piece of an extractive answer
-
-
-class Rephrase:
-    """Stage 1: follow-up → standalone question, then what it asks for."""
-
-    def __call__(self, state: State) -> None:
-        state.standalone = standalone_question(state.question, state.history)
-        state.facts = analyse(state.standalone)
 
 
 class Assistant:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.question import MINISTRY, PLACE, YEAR, analyse
+from assistant.state import State
 from index.tokenize import normalize
 
 Turn = dict[str, str]
@@ -65,3 +66,11 @@ def standalone_question(question: str, history: Sequence[Turn]) -> str:
     if POINTER.search(followup):
         return POINTER.sub(topic + "の", followup, count=1).replace("のは", "は", 1)
     return f"{topic}について、{followup}"
+
+
+class Rephrase:
+    """Stage 1: follow-up → standalone question, then what it asks for."""
+
+    def __call__(self, state: State) -> None:
+        state.standalone = standalone_question(state.question, state.history)
+        state.facts = analyse(state.standalone)

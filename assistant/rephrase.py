@@ -19,12 +19,13 @@ Turn = dict[str, str]
 LEAD_IN = re.compile(
     r"^(では|じゃあ|じゃ|それでは|それなら|なら|また|あと|さらに|同じく|ちなみに)[、,\s]*"
 )
-POINTER = re.compile(r"それ|その|これ|この|そこ|同じ")
+# A demonstrative that opens the follow-up (「それは…」「その期間は…」), not これまで/それぞれ.
+POINTER = re.compile(r"^(それ|その|これ|この|そこ|同じ)(?!まで|から|ぞれ|ほど|以外|以上|ら)")
 ASKING_TAIL = re.compile(
     r"(とは|について|は|を|の|って)?\s*(何|なん|どう|どの|どれ|いつ|どこ|誰|教えて|説明|知りたい|"
     r"ですか|でしょうか|ますか|ください)[^、]*$"
 )
-TRAILING_PARTICLE = re.compile(r"(は|を|が|の|って|では)$")
+TRAILING_PARTICLE = re.compile(r"(とは|って|では|は|を|が|の)$")
 SLOTS = (YEAR, MINISTRY, PLACE)
 
 
@@ -47,7 +48,9 @@ def _swap_slot(followup: str, previous: str) -> str | None:
 def is_followup(question: str) -> bool:
     text = normalize(question).strip()
     facts = analyse(text)
-    return bool(LEAD_IN.match(text) or POINTER.search(text) or len(facts.tokens) <= 2)
+    return bool(
+        LEAD_IN.match(text) or POINTER.match(LEAD_IN.sub("", text)) or len(facts.tokens) <= 2
+    )
 
 
 def standalone_question(question: str, history: Sequence[Turn]) -> str:

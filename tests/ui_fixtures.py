@@ -1,0 +1,80 @@
+"""Helpers for the UI tests: a real Gradio server over a copy of the shipped index, and PDFs."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import gradio as gr
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from assistant.pipeline import Assistant
+from index.ingest import open_index
+from index.policy_index import PolicyIndex
+from ui.app import build_app, launch
+
+FONT_PATH = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+FONT_NAME = "IPAexGothic"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+# A made-up document whose text carries markup; its facts exist nowhere else in the index.
+XSS_TITLE = "架空町<b>防災</b>計画" + IMG
+XSS_LINES = [
+    "架空町防災計画の概要",
+    f"架空町は防災拠点として{SCRIPT}避難所を27か所整備する。",
+    f"架空町の備蓄倉庫{IMG}には非常食を3日分備える。",
+]
+GOOD_TITLE = "架空市図書館整備計画"
+GOOD_LINES = [
+    "架空市図書館整備計画の概要",
+    "架空市は2030年度までに移動図書館車を12台導入する。",
+    "架空市の中央図書館は開館時間を午後9時まで延長する。",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_pdf(path: Path, title: str, lines: list[str]) -> Path:
+    """A one-page Japanese PDF (IPAex Gothic) with ``title`` in its metadata."""
+    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT_NAME, FONT_PATH))
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setTitle(title)
+    y = A4[1] - 80
+    for n, line in enumerate(lines):
+        pdf.setFont(FONT_NAME, 16 if n == 0 else 11)
+        pdf.drawString(60, y, line)
+        y -= 28
+    pdf.save()
+    return path
+
+
+def copy_index(shipped_home: Path, into: Path) -> PolicyIndex:
+    """A copy of the shipped index that a test may add documents to."""
+    home = into / "home"
+    shutil.copytree(shipped_home, home)
+    return open_index(home)
+
+
+def start_server(index: PolicyIndex) -> tuple[gr.Blocks, str]:
+    """A real Gradio server on a free port, serving the chat over ``index``; returns its URL."""
+    app = build_app(Assistant(index), index)
+    port = free_port()
+    launch(app, "127.0.0.1", port, block=False)
+    return app, f"http://127.0.0.1:{port}/"
+
+
+def bad_pdf(folder: Path) -> Path:
+    path = folder / "broken.pdf"
+    path.write_bytes(b"this is not a PDF at all\n")
+    return path

@@ -1,0 +1,215 @@
+"""Answers as safe HTML for the chat (escaped text, [n] links, source cards) and as plain text.
+
+Every string that comes from a document, a file name or the user goes through :func:`html.escape`
+before it is placed in markup; the chat shows this HTML as is (Markdown rendering is off).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from assistant.types import Answer, Citation
+
+MAX_QUESTION_CHARS = 500
+CONTEXT_CHARS = 100  # chunk text shown before the first and after the last highlighted quote
+RELATED_CHARS = 300  # length of a related passage shown with a refusal
+NOTICE = "この回答は資料に基づきます。出典を確認してください。"
+SEARCHING = "資料を検索しています…"
+EMPTY_QUESTION = "質問を入力してください。"
+# A [n] marker and the character (or HTML entity) before it, kept on one line together.
+MARKER = re.compile(r"(&#?\w+;|[^\s\]])?\[(\d+)\]")
+
+
+def escape(text: str) -> str:
+    """Text as HTML text: ``<``, ``>``, ``&`` and quotes become entities."""
+    return html.escape(text, quote=True)
+
+
+def cut_question(question: str) -> tuple[str, str]:
+    """The question cut to :data:`MAX_QUESTION_CHARS`, and a notice when it was cut."""
+    question = question.strip()
+    if len(question) <= MAX_QUESTION_CHARS:
+        return question, ""
+    notice = (
+        f"質問が長すぎるため（{len(question)}文字）、"
+        f"先頭の{MAX_QUESTION_CHARS}文字だけで回答します。"
+    )
+    return question[:MAX_QUESTION_CHARS], notice
+
+
+def card_id(key: str, n: int) -> str:
+    """The element id of source ``n``'s anchor in the answer identified by ``key``."""
+    return f"pqa-src-{key}-{n}"
+
+
+def _link_markers(escaped: str, key: str, numbers: set[int]) -> str:
+    """[n] markers in escaped text → links to their cards (unknown numbers stay text)."""
+
+    def link(match: re.Match[str]) -> str:
+        before, n = match.group(1) or "", int(match.group(2))
+        if n not in numbers:
+            return match.group(0)
+        marker = f'<a class="pqa-marker" href="#{card_id(key, n)}">[{n}]</a>'
+        return f'<span class="pqa-nobr">{before}{marker}</span>'
+
+    return MARKER.sub(link, escaped)
+
+
+def answer_body_html(text: str, key: str = "", numbers: set[int] | None = None) -> str:
+    """Answer text as paragraphs and bullet lists, escaped, with [n] linked to the cards."""
+    parts: list[str] = []
+    items: list[str] = []
+
+    def flush_list() -> None:
+        if items:
+            parts.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
+            items.clear()
+
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        body = _link_markers(escape(line.strip().removeprefix("- ")), key, numbers or set())
+        if line.lstrip().startswith("- "):
+            items.append(body)
+        else:
+            flush_list()
+            parts.append(f"<p>{body}</p>")
+    flush_list()
+    return f'<div class="pqa-answer">{"".join(parts)}</div>'
+
+
+def _quote_spans(chunk_text: str, quotes: Sequence[str]) -> tuple[list[tuple[int, int]], list[str]]:
+    """Where the quotes sit in the chunk (sorted, overlaps merged), and those not found in it."""
+    spans: list[tuple[int, int]] = []
+    missing: list[str] = []
+    for quote in quotes:
+        start = chunk_text.find(quote) if quote else -1
+        if start < 0:
+            missing.append(quote)
+        else:
+            spans.append((start, start + len(quote)))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged, missing
+
+
+def highlighted_chunk_html(chunk_text: str, quotes: Sequence[str]) -> str:
+    """The quotes marked inside a window of their chunk; a quote not found there is shown alone."""
+    spans, missing = _quote_spans(chunk_text, quotes)
+    parts: list[str] = []
+    if spans:
+        low = max(0, spans[0][0] - CONTEXT_CHARS)
+        high = min(len(chunk_text), spans[-1][1] + CONTEXT_CHARS)
+        parts.append("…" if low else "")
+        position = low
+        for start, end in spans:
+            parts.append(escape(chunk_text[position:start]))
+            parts.append(f"<mark>{escape(chunk_text[start:end])}</mark>")
+            position = end
+        parts.append(escape(chunk_text[position:high]) + ("…" if high < len(chunk_text) else ""))
+    parts.extend(f"<mark>{escape(quote)}</mark>" for quote in missing)
+    return "".join(parts)
+
+
+def _card_head(label: str, title: str, page: int, sections: Sequence[str]) -> str:
+    shown = " / ".join(escape(section) for section in sections if section)
+    return (
+        '<div class="pqa-card-head">'
+        f'<span class="pqa-card-n">{escape(label)}</span>'
+        f'<span class="pqa-card-title">{escape(title)}</span>'
+        f'<span class="pqa-card-page">p.{page}</span>'
+        "</div>" + (f'<div class="pqa-card-section">{shown}</div>' if shown else "")
+    )
+
+
+def group_by_chunk(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """Citations that quote the same chunk, together, in order of their first number."""
+    groups: dict[tuple[str, int, str], list[Citation]] = {}
+    for citation in citations:
+        key = (citation.doc_id, citation.page, citation.chunk_text or citation.quote)
+        groups.setdefault(key, []).append(citation)
+    return list(groups.values())
+
+
+def source_card_html(group: Sequence[Citation], key: str) -> str:
+    """One source card for citations from one chunk: numbers, title, page, section(s), and
+    the chunk text with every quoted sentence highlighted. Each number has an anchor here."""
+    first = group[0]
+    anchors = "".join(f'<span class="pqa-anchor" id="{card_id(key, c.n)}"></span>' for c in group)
+    label = "".join(f"[{c.n}]" for c in group)
+    sections = list(dict.fromkeys(c.section for c in group))
+    text = highlighted_chunk_html(first.chunk_text, [c.quote for c in group])
+    return (
+        f'<div class="pqa-card">{anchors}{_card_head(label, first.title, first.page, sections)}'
+        f'<div class="pqa-card-text">{text}</div></div>'
+    )
+
+
+def related_card_html(citation: Citation) -> str:
+    """A related passage shown with a refusal (no highlight: nothing was quoted)."""
+    text = citation.chunk_text or citation.quote
+    shown = text[:RELATED_CHARS] + ("…" if len(text) > RELATED_CHARS else "")
+    return (
+        '<div class="pqa-card pqa-related">'
+        f"{_card_head(f'関連{citation.n}', citation.title, citation.page, [citation.section])}"
+        f'<div class="pqa-card-text">{escape(shown)}</div></div>'
+    )
+
+
+def _cards_section(title: str, cards: Sequence[str]) -> str:
+    return (
+        f'<div class="pqa-sources"><div class="pqa-sources-title">{escape(title)}</div>'
+        f"{''.join(cards)}</div>"
+    )
+
+
+def notice_html(text: str) -> str:
+    return f'<div class="pqa-notice">{escape(text)}</div>' if text else ""
+
+
+def streaming_html(partial: str, notice: str = "") -> str:
+    """The answer while it streams: escaped text so far (cards follow with the final answer)."""
+    return notice_html(notice) + answer_body_html(partial or SEARCHING)
+
+
+def answer_html(answer: Answer, key: str, notice: str = "") -> str:
+    """The final answer: text with linked [n] markers, then its source or related cards."""
+    numbers = {c.n for c in answer.citations}
+    parts = [notice_html(notice), answer_body_html(answer.answer, key, numbers)]
+    if answer.citations:
+        cards = [source_card_html(group, key) for group in group_by_chunk(answer.citations)]
+        parts.append(_cards_section(f"出典（{len(answer.citations)}件）", cards))
+    if answer.refused and answer.related:
+        parts.append(_cards_section("関連する記載", [related_card_html(c) for c in answer.related]))
+    parts.append(f'<div class="pqa-footer">{escape(NOTICE)}</div>')
+    return "".join(parts)
+
+
+def user_html(question: str) -> str:
+    """The user's question as escaped text with its line breaks."""
+    return "<br>".join(escape(line) for line in question.splitlines()) or escape(question)
+
+
+def answer_text(answer: Answer, notice: str = "") -> str:
+    """The answer for API users: text with [n], then a plain-text list of its sources."""
+    lines = [notice] if notice else []
+    lines.append(answer.answer)
+    if answer.citations:
+        lines += ["", "出典:"]
+        lines += [
+            f"[{c.n}] {c.title} p.{c.page} {c.section}".rstrip() + f"\n    「{c.quote}」"
+            for c in answer.citations
+        ]
+    if answer.refused and answer.related:
+        lines += ["", "関連する記載:"]
+        lines += [
+            f"- {c.title} p.{c.page} {c.section}".rstrip() + f"\n    {c.quote[:RELATED_CHARS]}"
+            for c in answer.related
+        ]
+    return "\n".join(lines)

@@ -102,10 +102,28 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 # ---- answer commands ---------------------------------------------------------------------------
 def _assistant(args: argparse.Namespace) -> Assistant:
+    from assistant.llm import config_from_args
     from assistant.pipeline import Assistant
     from index.ingest import open_index
 
-    return Assistant(open_index(args.home))
+    return Assistant(open_index(args.home), mode=args.mode, llm_config=config_from_args(args))
+
+
+def _answer_live(
+    assistant: Assistant, question: str, history: list[dict[str, str]], doc: str | None
+) -> Answer:
+    """Print generated tokens as they stream, then return the verified answer."""
+    streamed = False
+    for piece in assistant.stream(question, history, doc_id=doc):
+        if isinstance(piece, str):
+            if assistant.mode == "generative":
+                print(piece, end="", flush=True)
+                streamed = True
+        else:
+            if streamed:
+                print(f"\n--- 検証後の回答 ({piece.path}) ---")
+            return piece
+    raise RuntimeError("the answer stream ended without an answer")
 
 
 def _print_answer(answer: Answer) -> None:
@@ -146,11 +164,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT if failed else 0
     if not args.question or not args.question.strip():
         raise CliError("ask needs a QUESTION or --batch FILE")
-    answer = assistant.ask(args.question, doc_id=args.doc)
     if args.json:
-        _print_json(answer.to_json())
+        _print_json(assistant.ask(args.question, doc_id=args.doc).to_json())
     else:
-        _print_answer(answer)
+        _print_answer(_answer_live(assistant, args.question, [], args.doc))
     return 0
 
 
@@ -167,7 +184,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         if not question:
             continue
-        answer = assistant.ask(question, history, doc_id=args.doc)
+        answer = _answer_live(assistant, question, history, args.doc)
         _print_answer(answer)
         history += [
             {"role": "user", "content": question},
@@ -177,9 +194,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 # ---- front-ends (later stages, imported only when asked for) ------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
+    from assistant.llm import config_from_args
     from ui.app import serve
 
-    serve(host=args.host, port=args.port, home=args.home)
+    serve(
+        host=args.host,
+        port=args.port,
+        home=args.home,
+        mode=args.mode,
+        llm_config=config_from_args(args),
+    )
     return 0
 
 
@@ -191,6 +215,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # ---- parser -------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
+    from assistant.llm import add_llm_arguments
+
     parser = argparse.ArgumentParser(
         prog="policy-qa", description="日本の政策文書Q&A (cited answers)"
     )
@@ -234,6 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=7860)
     serve.set_defaults(func=cmd_serve)
 
+    for answering in (ask, chat, serve):
+        answering.add_argument(
+            "--mode",
+            choices=["extractive", "generative"],
+            default="extractive",
+            help="extractive (default, no LLM) or generative (LLM answer, every sentence verified)",
+        )
+        add_llm_arguments(answering)
+
     evaluate = sub.add_parser("eval", help="run the evaluation harness (python -m eval run …)")
     evaluate.add_argument("eval_args", nargs=argparse.REMAINDER)
     evaluate.set_defaults(func=cmd_eval)
@@ -241,11 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from assistant.llm import LLMConfigError
+    from assistant.local_model import ModelUnavailable
+
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         return handler(args)
-    except CliError as err:
+    except (CliError, LLMConfigError, ModelUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 
+from llama_index.core.llms import LLM
+
+from assistant.generate import fit_to_context, stream_answer
 from assistant.state import State
 from assistant.types import Citation, Evidence
+from assistant.verify_generated import verify
 
 REFUSAL = "資料には記載が見つかりませんでした。"
 LAYOUT_NOISE = re.compile(r"^[\s・●○◆◇■□▪▶➢-]+")
 MAX_RELATED = 3
+MAX_SOURCES = 6  # evidence sentences shown to the LLM
 
 
 def clean(text: str) -> str:
@@ -58,3 +64,54 @@ def related_material(state: State) -> list[Citation]:
         )
         for n, hit in enumerate(state.hits[:MAX_RELATED], start=1)
     ]
+
+
+class ComposeGenerative:
+    """The LLM writes the answer from the selected evidence; every sentence is then verified.
+
+    If nothing the model wrote is supported by the sources it cites, the extractive answer is
+    used instead (``state.path`` says which). A refusal of the evidence stage stays a refusal.
+    """
+
+    def __init__(self, llm: Callable[[], LLM]) -> None:
+        self.llm = llm
+        self.fallback = ComposeExtractive()
+
+    def sources(self, state: State) -> list[Evidence]:
+        """The selected evidence, then the next best-scored sentences, up to MAX_SOURCES."""
+        chosen = list(state.evidence)
+        taken = {(e.doc_id, e.page, e.start) for e in chosen}
+        for candidate in state.candidates:
+            if len(chosen) >= MAX_SOURCES or candidate.score <= 0:
+                break
+            evidence = candidate.evidence()
+            if (evidence.doc_id, evidence.page, evidence.start) not in taken:
+                chosen.append(evidence)
+                taken.add((evidence.doc_id, evidence.page, evidence.start))
+        return chosen
+
+    def stream(self, state: State) -> Iterator[str]:
+        if state.refused or not state.evidence:
+            self.fallback(state)
+            return
+        llm = self.llm()
+        sources = fit_to_context(llm, self.sources(state), state.standalone)
+        tokens: list[str] = []
+        for token in stream_answer(llm, state.standalone, sources):
+            tokens.append(token)
+            yield token
+        verified = verify("".join(tokens), sources, state.standalone)
+        state.dropped = verified.dropped
+        if verified.supported:
+            state.answer, state.citations, state.path = (
+                verified.text,
+                verified.citations,
+                "generative",
+            )
+        else:
+            self.fallback(state)
+            state.path = "fallback-extractive"
+
+    def __call__(self, state: State) -> None:
+        for _ in self.stream(state):
+            pass

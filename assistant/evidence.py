@@ -8,12 +8,11 @@ are bunched), and whether it carries what the question asks for (a number, a dat
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 
 import numpy as np
 
-from assistant.question import MINISTRY, PLACE, YEAR, Focus, Question
+from assistant.question import Focus, Question
 from assistant.state import Candidate, State
 from corpus.model import ExtractedDocument, Sentence
 from index.policy_index import PolicyIndex
@@ -22,22 +21,10 @@ from index.tokenize import normalize, token_set
 LEXICAL_WEIGHT, DENSE_WEIGHT, FOCUS_WEIGHT = 0.55, 0.30, 0.15
 HEADING_CREDIT = 0.5  # a question word found only in the section heading counts half
 MIN_COVERAGE = 0.5  # below this lexical coverage the documents are taken not to answer
+MIN_COVERAGE_WITH_NAMES = 0.3
 SECOND_SENTENCE_RATIO = 0.9
 MAX_LIST_ITEMS = 12
 MIN_ITEM_CHARS = 5  # shorter list lines are layout leftovers such as 「など」
-
-NUMBER_TEXT = re.compile(
-    r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ)|約\d"
-)
-DATE_TEXT = re.compile(
-    YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年間|か年)|年度末|上半期|下半期|来年"
-)
-FOCUS_TEXT: dict[Focus, re.Pattern[str]] = {
-    Focus.NUMBER: NUMBER_TEXT,
-    Focus.DATE: DATE_TEXT,
-    Focus.MINISTRY: MINISTRY,
-    Focus.PLACE: PLACE,
-}
 
 
 class TermWeights:
@@ -70,14 +57,15 @@ def coverage(question: Question, candidate: Candidate, weights: TermWeights) -> 
     wanted = weights.known(question.tokens)  # a word no document uses cannot be matched
     if not wanted:  # the question only names entities, which `mentions` checks
         return 1.0
-    in_text = weights.share(wanted, candidate.tokens)
-    in_heading = weights.share(wanted - candidate.tokens, candidate.heading_tokens)
-    return in_text + HEADING_CREDIT * in_heading
+    only_in_heading = (wanted - candidate.tokens) & candidate.heading_tokens
+    return weights.share(wanted, candidate.tokens) + HEADING_CREDIT * weights.share(
+        wanted, only_in_heading
+    )
 
 
-def carries_focus(focus: Focus, text: str) -> bool:
-    pattern = FOCUS_TEXT.get(focus)
-    return bool(pattern and pattern.search(normalize(text)))
+def carries_focus(question: Question, text: str) -> bool:
+    """Whether ``text`` holds the kind of fact asked for (a figure in the asked unit, a date…)."""
+    return bool(question.expects and question.expects.search(normalize(text)))
 
 
 def _normalised_dense(candidates: list[Candidate], query_vector: list[float]) -> np.ndarray:
@@ -92,7 +80,7 @@ def score_candidates(question: Question, state: State, weights: TermWeights) -> 
     for candidate, similarity in zip(state.candidates, dense, strict=True):
         candidate.lexical = coverage(question, candidate, weights)
         candidate.dense = float(similarity)
-        candidate.focus = float(carries_focus(question.focus, candidate.sentence.text))
+        candidate.focus = float(carries_focus(question, candidate.sentence.text))
         candidate.score = (
             LEXICAL_WEIGHT * candidate.lexical
             + DENSE_WEIGHT * candidate.dense
@@ -146,12 +134,15 @@ class SelectEvidence:
         if len(unknown) > len(set(question.tokens)) - len(unknown):
             return self._refuse(state, f"topic not in the documents: {', '.join(sorted(unknown))}")
         score_candidates(question, state, weights)
-        pool = [c for c in state.candidates if c.lexical >= MIN_COVERAGE and mentions(c, names)]
-        if question.focus in FOCUS_TEXT:
+        # A sentence naming the question's year/place/ministry needs less word overlap.
+        needed = MIN_COVERAGE_WITH_NAMES if names else MIN_COVERAGE
+        pool = [c for c in state.candidates if c.lexical >= needed and mentions(c, names)]
+        if question.expects:
             pool = [c for c in pool if c.focus]
         if not pool:
             return self._refuse(state, f"no sentence answers the {question.focus} asked for")
-        if question.focus is Focus.LIST or pool[0].sentence.kind == "heading":
+        heading_asked_about = pool[0].sentence.kind == "heading" and question.expects is None
+        if question.focus is Focus.LIST or heading_asked_about:
             items = self._list_items(question, pool[0], weights) or [pool[0]]
             state.as_list = len(items) > 1
             state.evidence = [c.evidence() for c in items]

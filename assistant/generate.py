@@ -14,8 +14,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
 from assistant.types import Evidence
-
-NOT_FOUND = "資料には記載が見つかりませんでした"
+from assistant.verify_generated import NOT_FOUND, content_words
 
 DATA_BEGIN = "<<<資料ここから>>>"
 DATA_END = "<<<資料ここまで>>>"
@@ -34,56 +33,96 @@ SYSTEM_PROMPT = "\n".join(
     ]
 )
 
+ANSWER_REMINDER = (
+    "資料だけを根拠に、日本語で簡潔に答えてください。"
+    "各文の末尾(句点の前)に根拠の資料番号を付けてください。"
+)
+
+# A fictional worked example (one answer, one refusal): small models copy its format and markers.
+_EXAMPLE_SOURCES = "\n".join(
+    [
+        DATA_BEGIN,
+        "[1] 山川県：観光客を年間100万人に増やすことを目指す。[1]",
+        "[2] 森野市：2023年度に市立図書館を新設した。[2]",
+        DATA_END,
+    ]
+)
+_EXAMPLE_TURNS = [
+    (
+        f"{_EXAMPLE_SOURCES}\n\n質問: 森野市は何を新設しましたか？",
+        "森野市は2023年度に市立図書館を新設しました[2]。",
+    ),
+    (f"{_EXAMPLE_SOURCES}\n\n質問: 海辺町の人口は何人ですか？", NOT_FOUND),
+]
+
 REWRITE_PROMPT = (
     "会話の続きの質問を、前の会話を読まなくても意味が通じる日本語の質問1文に書き直してください。\n"
     "質問の意図を変えず、指示語(それ、その制度など)を具体的な言葉に置き換える。"
     "書き直した質問だけを出力する。"
 )
+_REWRITE_EXAMPLE = (
+    "これまでの会話:\n利用者: 森野市の市立図書館はいつ新設されましたか？\n"
+    "アシスタント: 2023年度です[1]。\n\n続きの質問: その費用は？",
+    "森野市の市立図書館の新設の費用はいくらですか？",
+)
 
-# Prompt budget per source character: Japanese text is about 0.8 Qwen tokens per character, so
-# counting one token per character keeps a margin for any tokenizer.
-_PROMPT_OVERHEAD_TOKENS = 400
+_TEMPLATE_TOKENS = 64  # chat-template tokens around the messages
 _MAX_REWRITE_CHARS = 200
+_REWRITE_TURNS = 6  # most recent turns shown to the rewriter
+_MAX_NEW_REWRITE_WORDS = 2  # a rewrite may add this many words found nowhere in the conversation
 
 
 def _clean_source_text(text: str) -> str:
     """Source text with the data delimiters removed so a document cannot close the data section."""
-    return text.replace(DATA_BEGIN, "").replace(DATA_END, "").strip()
+    return " ".join(text.replace(DATA_BEGIN, "").replace(DATA_END, "").split())
+
+
+def _source_line(n: int, item: Evidence) -> str:
+    """``[n] 【section】text[n]``; the innermost section is shown when the sentence lacks it.
+
+    The number also closes the line: a small model that copies a source copies its marker too.
+    """
+    section = item.section.split(" > ")[-1].strip()
+    label = f"【{section}】" if section and section not in item.text else ""
+    return f"[{n}] {_clean_source_text(label + item.text)}[{n}]"
 
 
 def format_sources(evidence: Sequence[Evidence]) -> str:
-    """The data section: each evidence sentence numbered [1]..[n] with where it comes from."""
-    blocks = []
-    for n, item in enumerate(evidence, start=1):
-        origin = " ".join(part for part in (item.title, f"p.{item.page}", item.section) if part)
-        blocks.append(f"[{n}] ({_clean_source_text(origin)})\n{_clean_source_text(item.text)}")
-    return "\n\n".join([DATA_BEGIN, *blocks, DATA_END])
+    """The data section: each evidence sentence numbered [1]..[n] in the given order."""
+    lines = [_source_line(n, item) for n, item in enumerate(evidence, start=1)]
+    return "\n".join([DATA_BEGIN, *lines, DATA_END])
+
+
+def _user_turn(sources: str, question: str) -> str:
+    return f"{sources}\n\n質問: {question.strip()}\n\n{ANSWER_REMINDER}"
 
 
 def answer_messages(question: str, evidence: Sequence[Evidence]) -> list[ChatMessage]:
-    """System prompt plus one user message holding the data section and the question."""
-    user = f"{format_sources(evidence)}\n\n質問: {question.strip()}"
-    return [
-        ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT),
-        ChatMessage(role=MessageRole.USER, content=user),
-    ]
+    """System prompt, the worked example, then the data section with the question."""
+    messages = [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT)]
+    for user, assistant in _EXAMPLE_TURNS:
+        messages.append(ChatMessage(role=MessageRole.USER, content=f"{user}\n\n{ANSWER_REMINDER}"))
+        messages.append(ChatMessage(role=MessageRole.ASSISTANT, content=assistant))
+    messages.append(
+        ChatMessage(role=MessageRole.USER, content=_user_turn(format_sources(evidence), question))
+    )
+    return messages
 
 
-def fit_to_context(llm: LLM, evidence: Sequence[Evidence]) -> list[Evidence]:
-    """The leading evidence items whose text fits the model's context with room to answer.
+def fit_to_context(llm: LLM, evidence: Sequence[Evidence], question: str = "") -> list[Evidence]:
+    """The leading evidence items that fit the model's context with room for the answer.
 
-    Keeps at least one item. Call it before ``stream_answer`` and pass the same list to ``verify``.
+    Counts one token per character (Japanese runs at about 0.8 for Qwen), and keeps at least one
+    item. Call it before ``stream_answer`` and pass the same list to ``verify``.
     """
-    meta = llm.metadata
-    budget = meta.context_window - meta.num_output - _PROMPT_OVERHEAD_TOKENS - len(SYSTEM_PROMPT)
+    fixed = sum(len(m.content or "") for m in answer_messages(question, []))
+    budget = llm.metadata.context_window - llm.metadata.num_output - fixed - _TEMPLATE_TOKENS
     kept: list[Evidence] = []
-    used = 0
-    for item in evidence:
-        cost = len(item.text) + len(item.title) + len(item.section) + 16
-        if kept and used + cost > budget:
+    for n, item in enumerate(evidence, start=1):
+        budget -= len(_source_line(n, item)) + 1
+        if kept and budget < 0:
             break
         kept.append(item)
-        used += cost
     return kept
 
 
@@ -104,16 +143,24 @@ def rewrite_followup(llm: LLM, question: str, history: Sequence[Mapping[str, str
         return question
     transcript = "\n".join(
         f"{'利用者' if t['role'] == 'user' else 'アシスタント'}: {_one_line(t['content'])}"
-        for t in turns[-6:]
+        for t in turns[-_REWRITE_TURNS:]
     )
-    user = f"これまでの会話:\n{transcript}\n\n続きの質問: {question.strip()}\n\n書き直した質問:"
+    example_user, example_reply = _REWRITE_EXAMPLE
     reply = llm.chat(
         [
             ChatMessage(role=MessageRole.SYSTEM, content=REWRITE_PROMPT),
-            ChatMessage(role=MessageRole.USER, content=user),
+            ChatMessage(role=MessageRole.USER, content=example_user),
+            ChatMessage(role=MessageRole.ASSISTANT, content=example_reply),
+            ChatMessage(
+                role=MessageRole.USER,
+                content=f"これまでの会話:\n{transcript}\n\n続きの質問: {question.strip()}",
+            ),
         ]
     )
-    return _clean_rewrite(reply.message.content or "") or question
+    rewritten = _clean_rewrite(reply.message.content or "")
+    context = transcript + question
+    new_words = {w for w in content_words(rewritten) if w not in context}
+    return rewritten if rewritten and len(new_words) <= _MAX_NEW_REWRITE_WORDS else question
 
 
 def _one_line(text: str, limit: int = 300) -> str:
@@ -123,14 +170,21 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 _LABEL = re.compile(r"^(?:書き直した質問|質問|回答|答え|standalone question)\s*[:：]\s*", re.I)
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_ASKS = re.compile(r"[?？]$|か。?$|何|いつ|どこ|誰|どの|どう|どれ|いくら|なぜ|教えて|ください")
+_MARKER = re.compile(r"\[\d+\]")
 
 
 def _clean_rewrite(reply: str) -> str:
-    """The first non-empty line without labels or quotes; "" when it is not a usable question."""
+    """The first line without labels or quotes; "" unless it reads as a Japanese question."""
     lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
     if not lines:
         return ""
     text = _LABEL.sub("", unicodedata.normalize("NFKC", lines[0])).strip().strip("「」\"'`* ")
-    if not text or len(text) > _MAX_REWRITE_CHARS or len(_JAPANESE.findall(text)) < 2:
-        return ""
+    usable = (
+        len(text) <= _MAX_REWRITE_CHARS
+        and len(_JAPANESE.findall(text)) >= 2
+        and _ASKS.search(text)
+        and not _MARKER.search(text)
+    )
+    return text if usable else ""
     return text

@@ -186,6 +186,10 @@ class _StreamingChatLLM(CustomLLM):
     def _stream_text(self, messages: list[dict[str, str]]) -> Iterator[str]:
         raise NotImplementedError
 
+    def count_tokens(self, text: str) -> int:
+        """How many tokens the model's tokenizer makes of ``text``."""
+        raise NotImplementedError
+
     @property
     def metadata(self) -> LLMMetadata:
         return LLMMetadata(
@@ -262,6 +266,9 @@ class LlamaCppChatLLM(_StreamingChatLLM):
         super().__init__(model_name=model_path, context_window=llama.n_ctx(), max_tokens=max_tokens)
         self._llama = llama
 
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def _stream_text(self, messages: list[dict[str, str]]) -> Iterator[str]:
         with self._lock:  # one llama.cpp context: one generation at a time
             chunks = self._llama.create_chat_completion(
@@ -302,6 +309,9 @@ class TransformersChatLLM(_StreamingChatLLM):
         super().__init__(model_name=name, context_window=context_window, max_tokens=max_tokens)
         self._model = model
         self._tokenizer = tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def _stream_text(self, messages: list[dict[str, str]]) -> Iterator[str]:
         from transformers import TextIteratorStreamer

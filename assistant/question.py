@@ -14,6 +14,7 @@ class Focus(StrEnum):
     DATE = "date"
     MINISTRY = "ministry"
     PLACE = "place"
+    PERSON = "person"
     LIST = "list"
     GENERAL = "general"
 
@@ -28,29 +29,57 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
     ),
     (
         Focus.PLACE,
-        re.compile(r"どの(自治体|市町村|地域|県|市|町|村)|どこの(市|町|村|県|自治体|地域)|どこで"),
+        re.compile(
+            r"どの(自治体|市町村|地域|県|市|町|村)|どこの(市|町|村|県|自治体|地域)|どこで(?!す)"
+            r"|どこ(です|でしょう)?[か?]"
+        ),
     ),
+    (Focus.PERSON, re.compile(r"誰|だれ|氏名|人物|著者")),
     (
         Focus.NUMBER,
         re.compile(
-            r"何(人|万人|名|%|パーセント|割|倍|件|か所|つ)|いくつ|いくら|どのくらい|どれくらい|どれだけ|人数|割合|何本"
+            r"何(人|万人|名|%|パーセント|割|倍|件|か所|つ|校|社|団体)|いくつ|いくら|どのくらい"
+            r"|どれくらい|どれだけ|人数|割合|率|金額|予算|費用|何本"
         ),
     ),
     (Focus.DATE, re.compile(r"いつ|何年|何月|何日|時期|期間|日付|日程|年月日|決定日|開始")),
     (
         Focus.LIST,
         re.compile(
-            r"何が|どんな|どのような|どういった|一覧|挙げ|列挙|すべて|全て|それぞれ|柱|分野|例"
+            r"一覧|挙げ|列挙|すべて|全て|全部|それぞれ|柱|何が(ある|あり)|例は|例を"
+            r"|(どんな|どのような|どういった)(もの|取組|施策|例|分野|項目)が"
         ),
     ),
 )
 
-YEAR = re.compile(r"(?:19|20)\d{2}年度?|令和\d+年度?|平成\d+年度?")
+YEAR = re.compile(r"(?:19|20)\d{2}年度?(?:上半期|下半期)?|令和\d+年度?|平成\d+年度?")
 PLACE = re.compile(
-    r"[一-龥ヶ]{1,4}?(?:都|道|府|県)(?:[一-龥ヶ]{1,6}?(?:市|区|町|村))?|[一-龥ヶ]{1,6}?(?:市|区|町|村)"
+    r"[一-龥ヶ]{1,4}?(?:都(?!市)|道|府(?!省)|県)(?:[一-龥ヶ]{1,6}?(?:市|区|町|村))?"
+    r"|[一-龥ヶ]{1,6}?(?:市|区|町|村)"
 )
 PLACE_SUFFIXES = frozenset("都道府県市区町村")
-MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでと、。？?\s]|$)")
+MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでと、。？?・\s]|$)")
+ROLES = ("大臣", "長官", "総理", "知事", "市長", "議長", "委員長")
+PERSON = re.compile(r"[一-龥]{2,5}(?:氏|" + "|".join(ROLES) + ")")
+# Who decides or is responsible: a ministry or agency, or a headquarters, council or committee.
+ORGANISATION = re.compile(r"[一-龥ァ-ヶ・]{2,20}?(?:省|庁|本部|会議|委員会|事務局)")
+NUMBER_TEXT = re.compile(
+    r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ)|約\d"
+)
+DATE_TEXT = re.compile(YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年|か年)|年度末|来年|今後")
+CALENDAR_DAY_ASKED = re.compile(r"日付|何月|何日|年月日|決定日|決ま|決定さ|いつ決")
+CALENDAR_DAY = re.compile(r"\d{1,2}月\d{1,2}日")
+# For a number question, the unit the answer must carry when the question names one.
+UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (re.compile(r"いくら|金額|予算|費用|額|何円"), re.compile(r"\d[\d,.]*(?:万|億|兆)?円")),
+    (re.compile(r"何%|何パーセント|割合|率|何割"), re.compile(r"\d+(?:\.\d+)?(?:%|割)")),
+    (re.compile(r"何(?:人|万人|名)|人数"), re.compile(r"\d[\d.]*(?:万|千)?(?:\d+千)?(?:人|名)")),
+    (
+        re.compile(r"いくつ|何(?:校|件|か所|箇所|団体|社|つ|本|自治体)"),
+        re.compile(r"\d+(?:つ|校|件|か所|箇所|団体|社|本|自治体|市町村|地域)"),
+    ),
+    (re.compile(r"何倍"), re.compile(r"\d+(?:\.\d+)?倍")),
+)
 GENERIC_PLACE_WORDS = frozenset(
     {"都市", "大都市", "市町村", "市区町村", "都道府県", "町村", "地方都市"}
 )
@@ -58,7 +87,8 @@ GENERIC_PLACE_WORDS = frozenset(
 QUESTION_WORDS = frozenset(
     "何 なに 誰 どこ どの どう いつ いくつ いくら 教える 知る 示す 説明 ください 下さい 資料 "
     "内容 について 概要 どれ くらい 程度 こと もの ため 場合 ある いる する なる 言う 的 一覧 "
-    "挙げる 列挙 すべて 全て それぞれ とは 思う 見る "
+    "挙げる 列挙 すべて 全て それぞれ とは 思う 見る どんな どのよう どういう 全部 上げる 下さる "
+    "もう 少し 詳しい 中身 具体 簡単 知りたい 意味 "
     # words that name the kind of answer wanted (the focus), not the topic
     "期間 時期 人数 割合 日付 数 規模 金額 具体 名前 名称 場所 地域名 省庁 府省 担当 所管 "
     "省 庁 府 市 町 村 県 自治体 市町村".split()
@@ -73,6 +103,19 @@ class Question:
     years: tuple[str, ...]
     places: tuple[str, ...]
     ministries: tuple[str, ...]
+    expects: re.Pattern[str] | None  # what an answer sentence must contain, from the focus
+
+
+def expected_text(focus: Focus, text: str) -> re.Pattern[str] | None:
+    """The pattern an answer-bearing sentence must match for this question."""
+    if focus is Focus.NUMBER:
+        return next((unit for asks, unit in UNITS if asks.search(text)), NUMBER_TEXT)
+    if focus is Focus.DATE and CALENDAR_DAY_ASKED.search(text):
+        return CALENDAR_DAY
+    if focus is Focus.PERSON:
+        role = next((r for r in ROLES if r in text), None)
+        return re.compile(f"[一-龥]{{2,5}}{role}") if role else PERSON
+    return {Focus.DATE: DATE_TEXT, Focus.MINISTRY: ORGANISATION, Focus.PLACE: PLACE}.get(focus)
 
 
 def detect_focus(text: str) -> Focus:
@@ -98,13 +141,15 @@ def analyse(text: str) -> Question:
         m for m in MINISTRY.findall(norm) if "省庁" not in m and not m.startswith("各")
     )
     entity_tokens = {t for name in (*years, *places, *ministries) for t in tokenize(name)}
+    focus = detect_focus(norm)
     return Question(
         text=norm,
-        focus=detect_focus(norm),
+        focus=focus,
         tokens=tuple(
             t for t in tokenize(norm) if t not in QUESTION_WORDS and t not in entity_tokens
         ),
         years=years,
         places=places,
         ministries=ministries,
+        expects=expected_text(focus, norm),
     )

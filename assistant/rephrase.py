@@ -8,8 +8,11 @@ joined to the previous question's topic.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from llama_index.core.llms import LLM
+
+from assistant.generate import rewrite_followup
 from assistant.question import MINISTRY, PLACE, YEAR, analyse
 from assistant.state import State
 from index.tokenize import normalize
@@ -53,27 +56,59 @@ def is_followup(question: str) -> bool:
     )
 
 
-def standalone_question(question: str, history: Sequence[Turn]) -> str:
-    """The question as it would be asked without the history."""
+def rewrite(question: str, history: Sequence[Turn]) -> tuple[str, str]:
+    """The standalone question and how it was made: "as-is", "slot", "pointer" or "topic"."""
     earlier = [i for i, turn in enumerate(history) if turn.get("role") == "user"]
     if not earlier or not is_followup(question):
-        return question
+        return question, "as-is"
     last = earlier[-1]
-    previous = standalone_question(history[last]["content"], history[:last])
-    previous_norm = normalize(previous)
+    previous = normalize(standalone_question(history[last]["content"], history[:last]))
     followup = LEAD_IN.sub("", normalize(question).strip())
-    swapped = _swap_slot(followup, previous_norm)
+    swapped = _swap_slot(followup, previous)
     if swapped:
-        return swapped
-    topic = _topic(previous_norm)
+        return swapped, "slot"
+    topic = _topic(previous)
     if POINTER.search(followup):
-        return POINTER.sub(topic + "の", followup, count=1).replace("のは", "は", 1)
-    return f"{topic}について、{followup}"
+        return POINTER.sub(topic + "の", followup, count=1).replace("のは", "は", 1), "pointer"
+    return f"{topic}について、{followup}", "topic"
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    """経産省 → 経済産業省: same first and last character, the rest in order."""
+    if short == name or short[0] != name[0] or short[-1] != name[-1]:
+        return False
+    rest = iter(name)
+    return all(char in rest for char in short)
+
+
+def expand_abbreviations(text: str, names: Iterable[str]) -> str:
+    """Replace abbreviated ministry names by the one full name they abbreviate."""
+    known = set(names)
+    for short in set(MINISTRY.findall(text)) - known:
+        matches = [name for name in known if _abbreviates(short, name)]
+        if len(matches) == 1:
+            text = text.replace(short, matches[0])
+    return text
+
+
+def standalone_question(question: str, history: Sequence[Turn]) -> str:
+    """The question as it would be asked without the history."""
+    return rewrite(question, history)[0]
 
 
 class Rephrase:
-    """Stage 1: follow-up → standalone question, then what it asks for."""
+    """Stage 1: follow-up → standalone question, then what it asks for.
+
+    In generative mode the LLM rewrites the follow-ups the rules can only join to the previous
+    topic; a slot swap or a resolved pointer is kept as the rules made it."""
+
+    def __init__(self, llm: Callable[[], LLM], names: Callable[[], Iterable[str]]) -> None:
+        self.llm = llm
+        self.names = names  # the ministries etc. the indexed tables name, for abbreviations
 
     def __call__(self, state: State) -> None:
-        state.standalone = standalone_question(state.question, state.history)
+        state.standalone, how = rewrite(state.question, state.history)
+        if how == "topic" and state.mode == "generative":
+            state.standalone = rewrite_followup(self.llm(), state.question, state.history)
+        state.standalone = expand_abbreviations(normalize(state.standalone), self.names())
         state.facts = analyse(state.standalone)

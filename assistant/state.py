@@ -49,6 +49,7 @@ class State:
     question: str
     history: list[dict[str, str]]
     doc_id: str | None = None
+    mode: str = "extractive"  # "extractive" | "generative"
     standalone: str = ""
     facts: Question | None = None
     query_vector: list[float] | None = None
@@ -62,4 +63,5 @@ class State:
     answer: str = ""
     citations: list[Citation] = field(default_factory=list)
     path: str = "extractive"
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # generated sentences removed
     timings: dict[str, float] = field(default_factory=dict)

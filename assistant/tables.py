@@ -6,6 +6,7 @@ table in a new document works the same way; nothing here knows any ministry or p
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -37,6 +38,14 @@ def subject_header(table: Table) -> str:
     )
 
 
+def names_subject(question: Question, subject: str) -> bool:
+    """The question names the subject in full, or a place by its tail (京都市 → 京都府京都市)."""
+    subject = normalize(subject)
+    return subject in question.text or any(
+        len(place) >= 3 and subject.endswith(place) for place in question.places
+    )
+
+
 def other_cells(record: TableRecord) -> str:
     return " ".join(c for c in record.cells if c != record.subject)
 
@@ -61,15 +70,23 @@ class TableLookup:
         tables = self.tables(state.doc_id)
         if question.focus in (Focus.NUMBER, Focus.DATE):  # table rows hold no figures or dates
             return
-        named = [r for t in tables for r in t if normalize(r.subject) in question.text]
-        asked_kind = [t for t in tables if subject_kind(t) is question.focus]
+        named = [r for t in tables for r in t if names_subject(question, r.subject)]
+        # 「どこ」 can ask for a ministry or a place: tables of either kind may answer it.
+        who_or_where = (Focus.MINISTRY, Focus.PLACE)
+        asked_kind = [
+            t for t in tables if question.focus in who_or_where and subject_kind(t) in who_or_where
+        ]
         if named:
             chosen = named
         elif asked_kind:
             chosen = self._best_rows(question, [r for t in asked_kind for r in t])
             if chosen:
                 subjects = "、".join(dict.fromkeys(r.subject for r in chosen))
-                state.lead = LEADS[question.focus].format(subjects)
+                kind = (
+                    subject_kind([r for t in asked_kind for r in t if r in chosen])
+                    or question.focus
+                )
+                state.lead = LEADS[kind].format(subjects)
         elif question.focus is Focus.LIST:
             chosen = [r for t in tables if self._lists_table(question, t) for r in t]
         else:
@@ -89,8 +106,12 @@ class TableLookup:
         return [r for score, r in scored if score >= TIE_RATIO * best]
 
     def _lists_table(self, question: Question, table: Table) -> bool:
-        """A list question about the table's subjects (e.g. 「各省庁の…」 for a 担当省庁 column)."""
-        return bool(token_set(subject_header(table)) & token_set(question.text))
+        """A list question about the table's subjects: 「各省庁の…」「省庁ごとに…」 for a
+        担当省庁 column."""
+        return any(
+            re.search(f"(各|全){word}|{word}(ごと|別)", question.text)
+            for word in token_set(subject_header(table))
+        )
 
     def _evidence(self, record: TableRecord) -> Evidence:
         document = self.index.document(record.doc_id)

@@ -18,9 +18,9 @@ from functools import cache
 
 import fugashi
 
-from assistant.generate import NOT_FOUND
 from assistant.types import Citation, Evidence
 
+NOT_FOUND = "資料には記載が見つかりませんでした"  # the answer that says the sources lack it
 MIN_CONTENT_COVERAGE = 0.5  # share of a sentence's content words that must be in cited sources
 
 _MARKER = re.compile(r"[\[【]\s*(\d+(?:\s*[,、]\s*\d+)*)\s*[\]】]")
@@ -39,6 +39,7 @@ _NUMBER_PART = re.compile(r"(\d+(?:\.\d+)?)(千|百)?(兆|億|万)?")
 _PERCENT = re.compile(r"\s*(?:%|パーセント)")
 _MULTIPLIERS = {"千": 1000, "百": 100, "兆": 10**12, "億": 10**8, "万": 10**4, None: 1}
 _ENTITY_SUFFIXES = frozenset("省庁府都道県市町村区")
+_INTERROGATIVES = frozenset({"いくら", "いつ", "どこ", "誰", "だれ", "どれ", "どちら", "何人"})
 _META_WORDS = frozenset({"資料", "記載", "回答", "質問", "出典", "番号"})
 _ADDRESSES_ASSISTANT = re.compile(
     r"(?:これまで|今まで|以前|上記|先|前|全て|すべて)の(?:指示|命令|ルール|規則|設定)"
@@ -81,8 +82,12 @@ def addresses_assistant(text: str) -> bool:
     return bool(_ADDRESSES_ASSISTANT.search(normalise(text)))
 
 
-def verify(text: str, evidence: Sequence[Evidence]) -> VerifiedAnswer:
-    """Keep the sentences of ``text`` that their cited ``evidence`` supports; renumber markers."""
+def verify(text: str, evidence: Sequence[Evidence], question: str = "") -> VerifiedAnswer:
+    """Keep the sentences of ``text`` that their cited ``evidence`` supports; renumber markers.
+
+    With ``question``, supported sentences that, with their cited sources, do not address it (miss
+    its names or all its content words) are dropped too: small models copy unrelated sources.
+    """
     normalised = normalise(text)
     kept: list[_Sentence] = []
     dropped: list[tuple[str, str]] = []
@@ -92,6 +97,9 @@ def verify(text: str, evidence: Sequence[Evidence]) -> VerifiedAnswer:
             dropped.append((sentence.body, reason))
         else:
             kept.append(sentence)
+    if question and kept and not addresses_question(_kept_with_sources(kept, evidence), question):
+        dropped += [(s.body, "does not address the question") for s in kept]
+        kept = []
     answer_text, order = _render(kept)
     citations = [_citation(new, evidence[old - 1]) for old, new in order.items()]
     return VerifiedAnswer(
@@ -100,6 +108,22 @@ def verify(text: str, evidence: Sequence[Evidence]) -> VerifiedAnswer:
         dropped=dropped,
         declined=normalise(NOT_FOUND) in normalised,
     )
+
+
+def _kept_with_sources(kept: Sequence[_Sentence], evidence: Sequence[Evidence]) -> str:
+    cited = sorted({n for sentence in kept for n in sentence.markers})
+    return "".join(s.body for s in kept) + "".join(_haystack(evidence[n - 1]) for n in cited)
+
+
+def addresses_question(answer: str, question: str) -> bool:
+    """``answer`` has one of the question's names (if any) and one of its content words."""
+    answer = _strip_spaces(normalise(answer))
+    asked = _strip_spaces(normalise(question))
+    names = _entities(asked)
+    if names and not any(_entity_in(name, answer) for name in names):
+        return False
+    words = [w for w in content_words(asked) if w not in _INTERROGATIVES]
+    return not words or any(word in answer for word in words)
 
 
 def split_sentences(text: str) -> list[_Sentence]:
@@ -163,12 +187,12 @@ def _unsupported_reason(sentence: _Sentence, evidence: Sequence[Evidence]) -> st
             return f"date {_date_text(date)} is not in {where}"
     source_numbers = _numbers(haystack)
     for number in _numbers(body):
-        if not _number_matches(number, source_numbers):
+        if number not in source_numbers:
             return f"number {_number_text(number)} is not in {where}"
     for entity in _entities(body):
         if not _entity_in(entity, haystack):
             return f"name {''.join(entity)} is not in {where}"
-    words = _content_words(body)
+    words = content_words(body)
     if not words:
         return "no content words to check"
     found = sum(1 for word in words if word in haystack)
@@ -258,11 +282,6 @@ def _numbers(text: str) -> list[_Number]:
     return numbers
 
 
-def _number_matches(claim: _Number, source_numbers: list[_Number]) -> bool:
-    value, percent = claim
-    return any(value == v and (p or not percent) for v, p in source_numbers)
-
-
 def _number_text(number: _Number) -> str:
     value, percent = number
     shown = str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
@@ -303,7 +322,8 @@ def _entity_in(entity: tuple[str, ...], haystack: str) -> bool:
     return any("".join(entity[i:]) in haystack for i in range(len(entity) - shortest + 1))
 
 
-def _content_words(text: str) -> list[str]:
+def content_words(text: str) -> list[str]:
+    """Nouns that carry meaning (not numbers, single kana, or words about the sources)."""
     return [
         word.surface
         for word in _tagger()(text)

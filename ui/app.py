@@ -20,6 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from assistant.llm import LLMConfig
 from assistant.pipeline import Assistant
 from assistant.types import Answer
 from index.ingest import FileResult, Ingestor, open_index
@@ -331,10 +332,16 @@ def serve(
     port: int = 7860,
     home: str | None = None,
     *,
-    llm_available: bool = False,
+    mode: str = "extractive",
+    llm_config: LLMConfig | None = None,
 ) -> None:
-    """Open (or first build) the index in ``home`` and serve the chat until interrupted."""
+    """Open (or first build) the index in ``home`` and serve the chat until interrupted.
+
+    The answer-mode selector appears when an LLM is configured (``POLICY_QA_LLM_*`` or flags)
+    or generative mode is the default."""
+    config = llm_config or LLMConfig.from_env()
     index = open_index(home)
-    assistant = Assistant(index)
+    assistant = Assistant(index, mode=mode, llm_config=config)
     assistant.ask(WARM_UP_QUESTION)  # loads the models now, not on the first user's question
+    llm_available = mode == "generative" or config != LLMConfig()
     launch(build_app(assistant, index, llm_available=llm_available), host, port)

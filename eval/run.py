@@ -1,0 +1,302 @@
+"""``python -m eval run`` / ``policy-qa eval``: answer the questions, score them, report."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shlex
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from eval.dataset import QUESTIONS, DatasetError, EvalItem, load_items
+
+if TYPE_CHECKING:
+    from eval.answers import AnswerRecord
+    from eval.retrieval import RetrievalResult, Retriever
+    from index.policy_index import PolicyIndex
+
+RESULTS = Path(__file__).with_name("results")
+MODES = ("extractive", "generative")
+RETRIEVERS = ("bm25", "dense", "hybrid")
+EXIT_BAD_INPUT = 2
+
+
+class CorpusError(ValueError):
+    """A ``--corpus`` folder that cannot be evaluated; ``str(err)`` is the one-line reason."""
+
+
+@dataclass
+class Clock:
+    """Seconds spent per phase of the run, and since the start."""
+
+    started: float = field(default_factory=time.perf_counter)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        since = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = round(time.perf_counter() - since, 2)
+
+    def total(self) -> float:
+        return round(time.perf_counter() - self.started, 2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from assistant.llm import add_llm_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="python -m eval run",
+        description="Evaluate the assistant on a question set and write a report.",
+    )
+    parser.add_argument("--mode", choices=[*MODES, "both"], default="extractive")
+    parser.add_argument("--retriever", choices=RETRIEVERS, default="hybrid",
+                        help="retriever the assistant uses (all three are scored anyway)")
+    parser.add_argument("--baselines", action="store_true",
+                        help="also score plain BM25 and llama-index's default pipeline")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, metavar="FILE")
+    parser.add_argument("--corpus", type=Path, default=None, metavar="DIR",
+                        help="evaluate against the documents in DIR (default: shipped corpus)")
+    parser.add_argument("--out", type=Path, default=RESULTS, metavar="DIR")
+    parser.add_argument("--limit", type=_positive, default=None, metavar="N",
+                        help="only the first N questions")
+    parser.add_argument("--home", default=None,
+                        help="data folder (default $POLICY_QA_HOME or ./var)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_llm_arguments(parser)
+    return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    """The ingestible files under ``folder``."""
+    from index.ingest import expand_paths
+
+    if not folder.is_dir():
+        raise CorpusError(f"{folder}: not a folder")
+    files, _ = expand_paths([folder])
+    if not files:
+        raise CorpusError(f"{folder}: no PDF, .txt or .md files")
+    return files
+
+
+def corpus_home(home: Path, files: Sequence[Path]) -> Path:
+    """A data folder of its own for one set of documents (named by a hash of their bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return home / f"eval-{digest.hexdigest()[:12]}"
+
+
+def open_eval_index(
+    home: str | None, corpus: Path | None, progress: bool
+) -> tuple[PolicyIndex, list[Path]]:
+    """The index to evaluate and the files it was built from."""
+    from corpus.manifest import shipped_pdfs
+    from index.ingest import Ingestor, open_index
+    from index.policy_index import PolicyIndex
+    from index.store import data_home
+
+    if corpus is None:
+        index, pdfs = open_index(home, progress=progress), shipped_pdfs()
+        names = {p.name for p in pdfs}
+        extra = sorted(d.doc_id for d in index.documents() if d.source not in names)
+        if extra:
+            print(f"warning: the index also holds {', '.join(extra)}", file=sys.stderr)
+        return index, pdfs
+    files = corpus_files(corpus)
+    index = PolicyIndex(corpus_home(data_home(home), files))
+    report = Ingestor(index).ingest(files, progress=progress)
+    for failure in report.failed:
+        print(f"warning: skipped {failure.message}", file=sys.stderr)
+    if index.is_empty:
+        raise CorpusError(f"{corpus}: none of its files could be read")
+    return index, files
+
+
+def assistant_answers(
+    index: PolicyIndex, args: argparse.Namespace, items: list[EvalItem], clock: Clock
+) -> dict[str, list[AnswerRecord]]:
+    """The assistant's graded answers, per requested mode."""
+    from assistant.llm import config_from_args
+    from assistant.pipeline import Assistant
+    from eval.answers import ask_all
+
+    llm_config = config_from_args(args)
+    answers: dict[str, list[AnswerRecord]] = {}
+    for mode in MODES if args.mode == "both" else (args.mode,):
+        with clock.phase(f"answers-{mode}"):
+            assistant = Assistant(
+                index, mode=mode, retriever_mode=args.retriever, llm_config=llm_config
+            )
+            answers[f"ours-{mode}"] = ask_all(assistant, items, mode, not args.quiet)
+    return answers
+
+
+RetrievalRun = tuple[str, "Retriever", dict[str, str]]
+
+
+def retrieval_runs(
+    index: PolicyIndex,
+    files: list[Path],
+    items: list[EvalItem],
+    standalone: dict[str, str],
+    with_baselines: bool,
+) -> list[RetrievalRun]:
+    """(label, retriever, query per item id): our three retrievers on the standalone questions
+    and on the raw follow-ups, and the baselines on the questions as asked."""
+    from eval.baselines import LlamaIndexBaseline, PlainBM25Baseline
+    from eval.retrieval import IndexRetriever
+
+    followups = {item.id: item.question for item in items if item.history}
+    runs: list[RetrievalRun] = []
+    for mode in RETRIEVERS:
+        retriever = IndexRetriever(index, mode)
+        runs.append((retriever.name, retriever, standalone))
+        if followups:
+            runs.append((f"{retriever.name}:raw-followup", retriever, followups))
+    if with_baselines:
+        documents = {d.source: d.doc_id for d in index.documents()}
+        cache = index.home / "eval-baseline-embeddings.json"
+        readable = [f for f in files if f.name in documents]
+        asked = {item.id: item.question for item in items}
+        runs.append((PlainBM25Baseline.name, PlainBM25Baseline(index.chunks()), asked))
+        llama = LlamaIndexBaseline(readable, documents, index.embed_model, cache)
+        runs.append((llama.name, llama, asked))
+    return runs
+
+
+def evaluate(args: argparse.Namespace, items: list[EvalItem], clock: Clock) -> dict[str, Any]:
+    """Everything the report needs: run facts, metrics per system, per-question records."""
+    from eval.answers import top_passage_answers
+    from eval.baselines import BASELINES
+    from eval.retrieval import recording_query_vectors, run_retrievers
+    from eval.summary import summarize_answers, summarize_retrieval
+
+    with clock.phase("index"):
+        index, files = open_eval_index(args.home, args.corpus, not args.quiet)
+    with recording_query_vectors() as known_vectors:
+        answers = assistant_answers(index, args, items, clock)
+    standalone = {r.item_id: r.standalone for r in next(iter(answers.values()))}
+    with clock.phase("retrievers-build"):
+        runs = retrieval_runs(index, files, items, standalone, args.baselines)
+    with clock.phase("retrieval"):
+        embed = index.embed_model.get_query_embedding
+        retrieval = run_retrievers(runs, items, embed, known_vectors, not args.quiet)
+    for name in BASELINES if args.baselines else ():
+        answers[name] = top_passage_answers(name, items, retrieval[name])
+
+    return {
+        "run": {
+            "mode": args.mode,
+            "retriever": args.retriever,
+            "baselines": args.baselines,
+            "questions_file": str(args.questions),
+            "questions": len(items),
+            "limit": args.limit,
+            "corpus": str(args.corpus) if args.corpus else "shipped",
+            "index_home": str(index.home),
+            "documents": sorted(d.doc_id for d in index.documents()),
+            "cpus": os.cpu_count(),
+            "llm": llm_description(args) if args.mode != "extractive" else None,
+        },
+        "answers": {name: summarize_answers(items, recs) for name, recs in answers.items()},
+        "retrieval": {name: summarize_retrieval(items, res) for name, res in retrieval.items()},
+        "passages": {name: pool_stats(r) for name, r, _ in runs if ":" not in name},
+        "questions": question_records(items, answers, retrieval),
+    }
+
+
+def llm_description(args: argparse.Namespace) -> dict[str, str]:
+    """Which LLM generative mode used (never the API key)."""
+    from assistant.llm import config_from_args
+
+    config = config_from_args(args)
+    return {"backend": config.backend.value, "model": config.model or "default local model"}
+
+
+def pool_stats(retriever: Retriever) -> dict[str, Any]:
+    """How many passages a retriever chooses from, and how long they are."""
+    from eval.metrics import percentile
+
+    lengths = [len(p.text) for p in retriever.passages()]
+    return {"passages": len(lengths), "chars_p50": round(percentile(lengths, 50) or 0)}
+
+
+def question_records(
+    items: Sequence[EvalItem],
+    answers: dict[str, list[AnswerRecord]],
+    retrieval: dict[str, list[RetrievalResult]],
+) -> list[dict[str, Any]]:
+    """One record per question: what was asked, each system's answer and retrieval ranks."""
+    answer_by = {name: {r.item_id: r for r in recs} for name, recs in answers.items()}
+    ranks_by = {name: {r.item_id: r for r in res} for name, res in retrieval.items()}
+    records = []
+    for item in items:
+        first = next(iter(answer_by.values()))[item.id]
+        records.append({
+            "id": item.id,
+            "type": item.type,
+            "question": item.question,
+            "history": list(item.history),
+            "standalone": first.standalone,
+            "refuse_expected": item.refuse,
+            "expected_any": list(item.any),
+            "expected_all": list(item.all),
+            "evidence": [asdict(e) for e in item.evidence],
+            "answers": {
+                name: {k: v for k, v in asdict(by_id[item.id]).items() if k != "item_id"}
+                for name, by_id in answer_by.items()
+            },
+            "retrieval": {
+                name: {
+                    "query": by_id[item.id].query,
+                    "rank": by_id[item.id].first_rank,
+                    "relevant_total": by_id[item.id].relevant_total,
+                    "top": [f"{p.doc_id}:p{p.page}" for p in by_id[item.id].ranked],
+                }
+                for name, by_id in ranks_by.items()
+                if item.id in by_id
+            },
+        })
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the evaluation; 0 on success, 2 on bad input (one-line message on stderr)."""
+    from assistant.llm import LLMConfigError
+    from assistant.local_model import ModelUnavailable
+
+    clock = Clock()
+    args = build_parser().parse_args(argv)
+    try:
+        items = load_items(args.questions, args.limit)
+        results = evaluate(args, items, clock)
+        results["run"]["command"] = " ".join(
+            ["python -m eval run", shlex.join(argv if argv is not None else sys.argv[2:])]
+        ).strip()
+    except (DatasetError, CorpusError, LLMConfigError, ModelUnavailable) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from eval.report import write_results
+
+    report = write_results(results, args.out, clock)
+    print(f"report: {report}")
+    print(f"run time: {clock.total():.1f} s")
+    return 0

@@ -23,6 +23,16 @@ def clean(text: str) -> str:
     return LAYOUT_NOISE.sub("", text).strip()
 
 
+def context_label(evidence: Evidence) -> str:
+    """「【３ 誰一人取り残されないための取組】」: the sentence's own sub-heading, when the sentence
+    sits under one and does not repeat it (the page title is shown on the source card)."""
+    path = evidence.section.split(" > ")
+    label = clean(path[-1])
+    if len(path) < 2 or not label or label in evidence.text or evidence.text in label:
+        return ""
+    return f"【{label}】"
+
+
 def citation(n: int, evidence: Evidence) -> Citation:
     return Citation(
         n=n,
@@ -44,7 +54,10 @@ class ComposeExtractive:
             state.answer = REFUSAL
             return
         state.citations = [citation(n, e) for n, e in enumerate(state.evidence, start=1)]
-        lines = [f"{clean(e.text)}[{n}]" for n, e in enumerate(state.evidence, start=1)]
+        lines = [
+            f"{'' if state.as_list else context_label(e)}{clean(e.text)}[{n}]"
+            for n, e in enumerate(state.evidence, start=1)
+        ]
         body = "\n".join(f"- {line}" for line in lines) if state.as_list else "\n".join(lines)
         state.answer = f"{state.lead}\n{body}" if state.lead else body
 

@@ -8,6 +8,7 @@ are bunched), and whether it carries what the question asks for (a number, a dat
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 import numpy as np
@@ -20,11 +21,15 @@ from index.tokenize import normalize, token_set
 
 LEXICAL_WEIGHT, DENSE_WEIGHT, FOCUS_WEIGHT = 0.55, 0.30, 0.15
 HEADING_CREDIT = 0.5  # a question word found only in the section heading counts half
+NEARBY_CREDIT = 0.3  # …and one found only in the surrounding chunk a little
 MIN_COVERAGE = 0.5  # below this lexical coverage the documents are taken not to answer
-MIN_COVERAGE_WITH_NAMES = 0.3
+MIN_COVERAGE_WITH_NAMES = 0.2
 SECOND_SENTENCE_RATIO = 0.9
 MAX_LIST_ITEMS = 12
 MIN_ITEM_CHARS = 5  # shorter list lines are layout leftovers such as 「など」
+
+
+HALF_YEAR = re.compile(r"(?<=年度)(?=上半期|下半期)")  # 「2024年度…上半期」 names 2024年度上半期
 
 
 class TermWeights:
@@ -58,8 +63,13 @@ def coverage(question: Question, candidate: Candidate, weights: TermWeights) -> 
     if not wanted:  # the question only names entities, which `mentions` checks
         return 1.0
     only_in_heading = (wanted - candidate.tokens) & candidate.heading_tokens
-    return weights.share(wanted, candidate.tokens) + HEADING_CREDIT * weights.share(
-        wanted, only_in_heading
+    only_nearby = (wanted - candidate.tokens - candidate.heading_tokens) & token_set(
+        candidate.chunk_text
+    )
+    return (
+        weights.share(wanted, candidate.tokens)
+        + HEADING_CREDIT * weights.share(wanted, only_in_heading)
+        + NEARBY_CREDIT * weights.share(wanted, only_nearby)
     )
 
 
@@ -96,7 +106,7 @@ def named_entities(question: Question) -> tuple[str, ...]:
 def mentions(candidate: Candidate, names: tuple[str, ...]) -> bool:
     """Whether the sentence (or its section heading) names every one of ``names``."""
     text = normalize(candidate.sentence.text + " ".join(candidate.sentence.section))
-    return all(name in text for name in names)
+    return all(part in text for name in names for part in HALF_YEAR.split(name) if part)
 
 
 def own_section(sentence: Sentence) -> tuple[str, ...]:

@@ -72,9 +72,13 @@ _REWRITE_TURNS = 6  # most recent turns shown to the rewriter
 _MAX_NEW_REWRITE_WORDS = 2  # a rewrite may add this many words found nowhere in the conversation
 
 
+_DELIMITER = re.compile(r"<+\s*資料ここ(?:から|まで)\s*>+")
+
+
 def _clean_source_text(text: str) -> str:
-    """Source text with the data delimiters removed so a document cannot close the data section."""
-    return " ".join(text.replace(DATA_BEGIN, "").replace(DATA_END, "").split())
+    """Source text on one line, without anything like the data delimiters (so a document cannot
+    close the data section)."""
+    return " ".join(_DELIMITER.sub("", unicodedata.normalize("NFKC", text)).split())
 
 
 def _source_line(n: int, item: Evidence) -> str:

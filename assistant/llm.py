@@ -33,7 +33,7 @@ from assistant.local_model import QWEN_CODER_05B, ensure_model, models_dir
 
 DEFAULT_CONTEXT_WINDOW = 4096
 DEFAULT_MAX_TOKENS = 256
-_TOKEN_TIMEOUT_S = 300.0  # transformers: give up when no token arrives for this long
+_TOKEN_TIMEOUT_S = 300.0  # give up when no token (transformers) or reply (openai) comes this long
 
 
 class Backend(StrEnum):
@@ -173,6 +173,7 @@ def _build_openai_like(config: LLMConfig) -> LLM:
         max_tokens=config.max_tokens,
         temperature=0.0,
         max_retries=1,
+        timeout=_TOKEN_TIMEOUT_S,
     )
 
 

@@ -1,8 +1,9 @@
 """Stage 1 — rephrase: turn a follow-up into a standalone question using the chat history.
 
-Rule-based (no LLM): a follow-up that names a new ministry, year or place replaces the same kind
-of slot in the previous question; one that points back (それ/その…) or is only a fragment is
-joined to the previous question's topic.
+Rule-based (no LLM): 「2つ目の…」 picks that item of the previous answer's list; a follow-up
+that names a new quoted term, year, ministry or place replaces the same kind of slot in the
+previous question; one that points back (それ/その…) or is only a fragment is joined to the
+previous question's topic.
 """
 
 from __future__ import annotations
@@ -23,19 +24,61 @@ LEAD_IN = re.compile(
     r"^(では|じゃあ|じゃ|それでは|それなら|なら|また|あと|さらに|同じく|ちなみに)[、,\s]*"
 )
 # A demonstrative that opens the follow-up (「それは…」「その期間は…」), not これまで/それぞれ.
-POINTER = re.compile(r"^(それ|その|これ|この|そこ|同じ)(?!まで|から|ぞれ|ほど|以外|以上|ら)")
+POINTER = re.compile(r"^(それ|その|これ|この|そこ)(?!まで|から|ぞれ|ほど|以外|以上|ら)")
 ASKING_TAIL = re.compile(
     r"(とは|について|は|を|の|って)?\s*(何|なん|どう|どの|どれ|いつ|どこ|誰|教えて|説明|知りたい|"
     r"ですか|でしょうか|ますか|ください)[^、]*$"
 )
 TRAILING_PARTICLE = re.compile(r"(とは|って|では|は|を|が|の)$")
-SLOTS = (YEAR, MINISTRY, PLACE)
+# What the previous question asked about its topic (「…の期間」) is not part of the topic.
+ATTRIBUTE_TAIL = re.compile(
+    r"の(期間|時期|目標|人数|割合|日付|内容|概要|意味|理由|方法|実績|予算)$"
+)
+QUOTED = re.compile(r"「[^」]+」")
+SLOTS = (QUOTED, YEAR, MINISTRY, PLACE)
+ORDINAL = re.compile(r"([0-9]+)(?:つ|本|番|項)目(?:の(?:柱|項目|もの|取組))?")
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+LIST_ITEM = re.compile(r"^\s*(?:[-・●]\s*)(.+)$", re.M)
+MARKERS = re.compile(r"\[\d+\]")
 
 
 def _topic(question: str) -> str:
     """The previous question without its asking part: 「Xとは何ですか？」 → 「X」."""
     text = question.rstrip("?？。 ")
-    return TRAILING_PARTICLE.sub("", ASKING_TAIL.sub("", text)) or text
+    topic = TRAILING_PARTICLE.sub("", ASKING_TAIL.sub("", text)) or text
+    return ATTRIBUTE_TAIL.sub("", topic) or topic
+
+
+def _list_items(answer: str) -> list[str]:
+    """The items of a list answer: 「①A、②B…」 or one 「- A[1]」 line per item."""
+    answer = MARKERS.sub("", answer)  # not NFKC: it would turn ① into 1
+    circled = re.split(f"[{CIRCLED}]", answer)
+    if len(circled) > 2:
+        return [normalize(item).strip(" 、,。\n") for item in circled[1:]]
+    return [normalize(item).strip().lstrip(CIRCLED) for item in LIST_ITEM.findall(answer)]
+
+
+def _resolve_ordinal(followup: str, previous_answer: str) -> str | None:
+    """「2本目の柱の中身は？」 → 「<second item of the previous answer>の中身は？」."""
+    match = ORDINAL.search(followup)
+    items = _list_items(previous_answer) if match else []
+    position = int(match.group(1)) if match else 0
+    if not 1 <= position <= len(items):
+        return None
+    item = re.sub(r"の\d+つ$", "", items[position - 1])
+    return followup[: match.start()] + item + followup[match.end() :]
+
+
+def _replace_pointer(followup: str, topic: str) -> str:
+    """「その戦略では…」 with topic 「新しい総合戦略」 → 「新しい総合戦略では…」."""
+    pointer = POINTER.match(followup)
+    assert pointer
+    rest = followup[pointer.end() :]
+    for size in range(len(topic), 1, -1):  # the pointer's noun may repeat the topic's tail
+        if rest.startswith(topic[-size:]):
+            return topic + rest[size:]
+    joined = topic + ("の" if pointer.group(1) in ("その", "この") else "") + rest
+    return joined.replace("のは", "は", 1) if pointer.group(1) in ("それ", "これ") else joined
 
 
 def _swap_slot(followup: str, previous: str) -> str | None:
@@ -57,19 +100,24 @@ def is_followup(question: str) -> bool:
 
 
 def rewrite(question: str, history: Sequence[Turn]) -> tuple[str, str]:
-    """The standalone question and how it was made: "as-is", "slot", "pointer" or "topic"."""
+    """The standalone question and how it was made: "as-is", "ordinal", "slot", "pointer" or
+    "topic"."""
     earlier = [i for i, turn in enumerate(history) if turn.get("role") == "user"]
-    if not earlier or not is_followup(question):
+    if not earlier or not (is_followup(question) or ORDINAL.search(normalize(question))):
         return question, "as-is"
     last = earlier[-1]
     previous = normalize(standalone_question(history[last]["content"], history[:last]))
     followup = LEAD_IN.sub("", normalize(question).strip())
+    answer = next((t["content"] for t in history[last + 1 :] if t.get("role") == "assistant"), "")
+    resolved = _resolve_ordinal(followup, answer)
+    if resolved:
+        return resolved, "ordinal"
     swapped = _swap_slot(followup, previous)
     if swapped:
         return swapped, "slot"
     topic = _topic(previous)
-    if POINTER.search(followup):
-        return POINTER.sub(topic + "の", followup, count=1).replace("のは", "は", 1), "pointer"
+    if POINTER.match(followup):
+        return _replace_pointer(followup, topic), "pointer"
     return f"{topic}について、{followup}", "topic"
 
 

@@ -24,19 +24,22 @@ class Retrieve:
         self.k = k
 
     def _hits(self, state: State) -> list[SearchHit]:
-        """The fused top ``k``, plus each single retriever's very top (rank fusion can bury a
-        chunk that one retriever is sure of); sentence scoring re-ranks them all."""
-        runs = [(self.mode, self.k)]
+        """The fused top ``k``, plus each single retriever's very top (fusion can bury a chunk
+        that one retriever is sure of) and the chunks naming the question's years, places and
+        ministries; sentence scoring re-ranks them all."""
+        query = state.standalone
+        runs: list[tuple[str, SearchMode, int]] = [(query, self.mode, self.k)]
         if self.mode == "hybrid":
-            runs += [("bm25", SINGLE_TOP), ("dense", SINGLE_TOP)]
+            runs += [(query, "bm25", SINGLE_TOP), (query, "dense", SINGLE_TOP)]
+        facts = state.facts
+        names = (*facts.years, *facts.places, *facts.ministries) if facts else ()
+        if names:  # exact names are what dense search misses: look them up on their own
+            runs.append((" ".join(names), "bm25", SINGLE_TOP))
         hits: dict[str, SearchHit] = {}
-        for mode, k in runs:
+        for text, mode, k in runs:
+            vector = state.query_vector if text == query else None
             for hit in self.index.search(
-                state.standalone,
-                k=k,
-                mode=mode,
-                doc_id=state.doc_id,
-                query_vector=state.query_vector,
+                text, k=k, mode=mode, doc_id=state.doc_id, query_vector=vector
             ):
                 hits.setdefault(hit.chunk_id, hit)
         return list(hits.values())

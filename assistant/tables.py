@@ -68,7 +68,7 @@ class TableLookup:
         question = state.facts
         assert question is not None
         tables = self.tables(state.doc_id)
-        if question.focus in (Focus.NUMBER, Focus.DATE):  # table rows hold no figures or dates
+        if question.focus in (Focus.NUMBER, Focus.DATE, Focus.PERSON):  # not what rows hold
             return
         named = [r for t in tables for r in t if names_subject(question, r.subject)]
         # 「どこ」 can ask for a ministry or a place: tables of either kind may answer it.

@@ -112,7 +112,7 @@ def verify(text: str, evidence: Sequence[Evidence], question: str = "") -> Verif
 
 def _kept_with_sources(kept: Sequence[_Sentence], evidence: Sequence[Evidence]) -> str:
     cited = sorted({n for sentence in kept for n in sentence.markers})
-    return "".join(s.body for s in kept) + "".join(_haystack(evidence[n - 1]) for n in cited)
+    return "\n".join([*(s.body for s in kept), *(_haystack(evidence[n - 1]) for n in cited)])
 
 
 def addresses_question(answer: str, question: str) -> bool:
@@ -133,7 +133,9 @@ def split_sentences(text: str) -> list[_Sentence]:
     markers first ("[1] 文。[2] 文。"), which is detected from the answer's first sentence.
     """
     lines = [line for line in text.splitlines() if line.strip()]
-    leading_style = bool(lines) and _MARKER.match(_BULLET.sub("", lines[0], count=1)) is not None
+    leading_style = (
+        bool(lines) and _MARKER.match(_BULLET.sub("", lines[0], count=1).lstrip()) is not None
+    )
     sentences: list[_Sentence] = []
     for number, line in enumerate(lines):
         bullet = _BULLET.match(line)
@@ -179,7 +181,7 @@ def _unsupported_reason(sentence: _Sentence, evidence: Sequence[Evidence]) -> st
     usable = [n for n in cited if not addresses_assistant(evidence[n - 1].text)]
     if not usable:
         return f"cites only {_markers(cited)}, which gives instructions instead of information"
-    haystack = "".join(_haystack(evidence[n - 1]) for n in usable)
+    haystack = "\n".join(_haystack(evidence[n - 1]) for n in usable)
     where = _markers(usable)
     body = _strip_spaces(sentence.body)
     for date in _dates(body):

@@ -135,3 +135,31 @@ def test_stream_yields_text_then_the_answer(assistant: Assistant) -> None:
     assert isinstance(final, Answer)
     assert "".join(p for p in pieces[:-1] if isinstance(p, str)) == final.answer
     assert final.citations
+
+
+def test_abbreviated_ministry_names_are_understood(assistant: Assistant) -> None:
+    answer = assistant.ask("国交省はどんな研修をしている？")
+    assert "国土交通省" in answer.standalone_question
+    assert says(answer, "3次元モデル")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "情報処理技術者試験の受験料はいくら？",  # an amount: the documents give no 円 figure
+        "デジタル庁の長官は誰ですか？",  # a person with that role is never named
+    ],
+)
+def test_missing_kind_of_fact_is_refused(assistant: Assistant, question: str) -> None:
+    assert assistant.ask(question).refused
+
+
+def test_ordinal_follow_up_picks_the_item_of_the_previous_list(assistant: Assistant) -> None:
+    first = assistant.ask("地方創生2.0の基本構想の５本柱を挙げて")
+    history = [
+        {"role": "user", "content": "地方創生2.0の基本構想の５本柱を挙げて"},
+        {"role": "assistant", "content": first.answer},
+    ]
+    answer = assistant.ask("3つ目の柱について詳しく", history)
+    assert "付加価値創出型の新しい地方経済の創生" in answer.standalone_question
+    assert says(answer, "高付加価値")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import defaultdict
@@ -109,11 +110,38 @@ class Ingestor:
         report.results.extend(missing)
         if rebuild:
             self.index.clear()
-        for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
-            report.results.append(self._ingest_file(path, report.seconds))
+        try:
+            for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
+                report.results.append(self._ingest_file(path, report.seconds))
+        finally:  # once per run: both rewrite whole files
+            self._save_cache()
+            clock = time.perf_counter()
+            self.index.refresh_lexical()
+            report.seconds["store"] += time.perf_counter() - clock
         return report
 
+    def _unchanged(self, path: Path) -> FileResult | None:
+        """A file already indexed with the same bytes is skipped before extraction."""
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None  # extraction reports the reason
+        for stored in self.index.docs.values():
+            document = stored.document
+            if document.source == path.name and document.content_hash == digest:
+                return FileResult(
+                    str(path),
+                    "unchanged",
+                    doc_id=document.doc_id,
+                    pages=len(document.pages),
+                    chunks=len(stored.chunks),
+                )
+        return None
+
     def _ingest_file(self, path: Path, seconds: dict[str, float]) -> FileResult:
+        unchanged = self._unchanged(path)
+        if unchanged:
+            return unchanged
         clock = time.perf_counter()
         try:
             document = extract_document(path)
@@ -147,7 +175,6 @@ class Ingestor:
         ).reshape(len(document.sentences), -1)
         for node in nodes:
             node.embedding = chunk_vector(document.sentences, sentence_vectors, node).tolist()
-        self._save_cache()
         seconds["embed"] += time.perf_counter() - clock
 
         clock = time.perf_counter()

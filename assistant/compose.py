@@ -110,9 +110,15 @@ class ComposeGenerative:
         llm = self.llm()
         sources = fit_to_context(llm, self.sources(state), state.standalone)
         tokens: list[str] = []
-        for token in stream_answer(llm, state.standalone, sources):
-            tokens.append(token)
-            yield token
+        try:
+            for token in stream_answer(llm, state.standalone, sources):
+                tokens.append(token)
+                yield token
+        except Exception as err:  # a backend failure (endpoint down, context overflow…)
+            state.dropped = [("".join(tokens), f"generation failed: {type(err).__name__}: {err}")]
+            self.fallback(state)
+            state.path = "fallback-extractive"
+            return
         verified = verify("".join(tokens), sources, state.standalone)
         state.dropped = verified.dropped
         if verified.supported:

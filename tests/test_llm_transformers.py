@@ -1,0 +1,68 @@
+"""The transformers backend: the packaged Qwen GGUF loaded offline, answering with a citation."""
+
+from __future__ import annotations
+
+import pytest
+from llama_index.core.llms import LLM
+
+from assistant.generate import fit_to_context, stream_answer
+from assistant.llm import Backend, LLMConfig, TransformersChatLLM, build_llm
+from assistant.local_model import QWEN_CODER_05B, models_dir
+from assistant.types import Evidence
+from assistant.verify_generated import verify
+
+pytest.importorskip("transformers", reason="the hf extra is not installed")
+
+
+def _evidence(text: str, section: str, page: int) -> Evidence:
+    return Evidence(
+        doc_id="plan",
+        title="地域デジタル化計画",
+        source="plan.pdf",
+        page=page,
+        section=section,
+        text=text,
+        start=0,
+        end=len(text),
+        chunk_id=f"plan-{page}",
+        chunk_text=text,
+    )
+
+
+EVIDENCE = [
+    _evidence(
+        "みどり市は2025年度までに市内の全小学校に電子黒板を配備する。", "教育のデジタル化", 2
+    ),
+    _evidence(
+        "こども家庭庁は子育て支援アプリの利用者を50万人に増やす目標を掲げている。", "子育て支援", 3
+    ),
+    _evidence(
+        "北海道では、農業のスマート化に向けてドローン研修を年間120回実施する。", "スマート農業", 4
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def qwen_hf() -> LLM:
+    """The default model through transformers (the first load converts the GGUF, minutes)."""
+    return build_llm(LLMConfig(backend=Backend.TRANSFORMERS, context_window=2048, max_tokens=120))
+
+
+def test_gguf_is_converted_once_and_cached_as_safetensors(qwen_hf: LLM) -> None:
+    assert isinstance(qwen_hf, TransformersChatLLM)
+    assert qwen_hf.metadata.model_name == str(models_dir() / QWEN_CODER_05B.filename)
+    cached = list((models_dir() / "hf").glob("qwen2.5-coder-0.5b-instruct-q4_k_m-*"))
+    assert [p.name for p in cached] == ["qwen2.5-coder-0.5b-instruct-q4_k_m-491400064"]
+    assert (cached[0] / "model.safetensors").is_file()
+    assert "quantization_config" not in (cached[0] / "config.json").read_text()
+
+
+def test_answer_streams_and_its_citation_verifies(qwen_hf: LLM) -> None:
+    question = "北海道ではドローン研修を年に何回実施しますか？"
+    evidence = fit_to_context(qwen_hf, EVIDENCE, question)
+    tokens = list(stream_answer(qwen_hf, question, evidence))
+    assert len(tokens) > 3
+    result = verify("".join(tokens), evidence, question)
+    assert result.supported, result.dropped
+    assert "120回" in result.text
+    assert [(c.n, c.page, c.quote) for c in result.citations] == [(1, 4, EVIDENCE[2].text)]

@@ -33,19 +33,6 @@ def context_label(evidence: Evidence) -> str:
     return f"【{label}】"
 
 
-def citation(n: int, evidence: Evidence) -> Citation:
-    return Citation(
-        n=n,
-        doc_id=evidence.doc_id,
-        title=evidence.title,
-        page=evidence.page,
-        section=evidence.section,
-        quote=evidence.text,
-        source=evidence.source,
-        chunk_text=evidence.chunk_text,
-    )
-
-
 class ComposeExtractive:
     """States the selected sentences (as a list when asked for one) with [n] after each."""
 
@@ -53,7 +40,7 @@ class ComposeExtractive:
         if state.refused:
             state.answer = REFUSAL
             return
-        state.citations = [citation(n, e) for n, e in enumerate(state.evidence, start=1)]
+        state.citations = [e.cite(n) for n, e in enumerate(state.evidence, start=1)]
         lines = [
             f"{'' if state.as_list else context_label(e)}{clean(e.text)}[{n}]"
             for n, e in enumerate(state.evidence, start=1)

@@ -22,6 +22,19 @@ class Evidence:
     chunk_text: str  # the chunk that holds the sentence (for highlighting)
     score: float = 0.0
 
+    def cite(self, n: int) -> Citation:
+        """This evidence as citation [n], quoting the sentence."""
+        return Citation(
+            n=n,
+            doc_id=self.doc_id,
+            title=self.title,
+            page=self.page,
+            section=self.section,
+            quote=self.text,
+            source=self.source,
+            chunk_text=self.chunk_text,
+        )
+
 
 @dataclass(frozen=True)
 class Citation:

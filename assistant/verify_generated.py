@@ -101,7 +101,7 @@ def verify(text: str, evidence: Sequence[Evidence], question: str = "") -> Verif
         dropped += [(s.body, "does not address the question") for s in kept]
         kept = []
     answer_text, order = _render(kept)
-    citations = [_citation(new, evidence[old - 1]) for old, new in order.items()]
+    citations = [evidence[old - 1].cite(new) for old, new in order.items()]
     return VerifiedAnswer(
         text=answer_text,
         citations=citations,
@@ -356,16 +356,3 @@ def _render(kept: Sequence[_Sentence]) -> tuple[str, dict[int, int]]:
             text = f"{sentence.prefix} {text}"
         lines[sentence.line] = lines.get(sentence.line, "") + text
     return "\n".join(lines.values()), order
-
-
-def _citation(n: int, item: Evidence) -> Citation:
-    return Citation(
-        n=n,
-        doc_id=item.doc_id,
-        title=item.title,
-        page=item.page,
-        section=item.section,
-        quote=item.text,
-        source=item.source,
-        chunk_text=item.chunk_text,
-    )

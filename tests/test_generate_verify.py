@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from assistant.types import Evidence
 from assistant.verify_generated import NOT_FOUND, split_sentences, verify
+from tests.llm_fixtures import evidence
 
 
 def _evidence(text: str, section: str = "デジタル人材育成", page: int = 1) -> Evidence:
-    return Evidence(
-        doc_id="doc",
-        title="デジタル人材育成の取組",
-        source="doc.pdf",
-        page=page,
-        section=section,
-        text=text,
-        start=0,
-        end=len(text),
-        chunk_id=f"doc-{page}",
-        chunk_text=text,
-    )
+    return evidence(text, section, page, doc_id="doc", title="デジタル人材育成の取組")
 
 
 EVIDENCE = [

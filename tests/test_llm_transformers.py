@@ -8,38 +8,13 @@ from llama_index.core.llms import LLM
 from assistant.generate import fit_to_context, stream_answer
 from assistant.llm import Backend, LLMConfig, TransformersChatLLM, build_llm
 from assistant.local_model import QWEN_CODER_05B, models_dir
-from assistant.types import Evidence
 from assistant.verify_generated import verify
+from tests.llm_fixtures import PLAN_EVIDENCE
 
 pytest.importorskip("transformers", reason="the hf extra is not installed")
 
 
-def _evidence(text: str, section: str, page: int) -> Evidence:
-    return Evidence(
-        doc_id="plan",
-        title="地域デジタル化計画",
-        source="plan.pdf",
-        page=page,
-        section=section,
-        text=text,
-        start=0,
-        end=len(text),
-        chunk_id=f"plan-{page}",
-        chunk_text=text,
-    )
-
-
-EVIDENCE = [
-    _evidence(
-        "みどり市は2025年度までに市内の全小学校に電子黒板を配備する。", "教育のデジタル化", 2
-    ),
-    _evidence(
-        "こども家庭庁は子育て支援アプリの利用者を50万人に増やす目標を掲げている。", "子育て支援", 3
-    ),
-    _evidence(
-        "北海道では、農業のスマート化に向けてドローン研修を年間120回実施する。", "スマート農業", 4
-    ),
-]
+EVIDENCE = PLAN_EVIDENCE
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,29 @@ class Assistant:
     def _compose(self, state: State) -> None:
         self.composers[state.mode](state)
 
+    def _new_state(
+        self, question: str, history: Sequence[dict[str, str]], doc_id: str | None, mode: str | None
+    ) -> State:
+        state = State(
+            question=question, history=list(history), doc_id=doc_id, mode=mode or self.mode
+        )
+        if state.mode not in MODES:
+            raise ValueError(f"unknown answer mode {state.mode!r}")
+        return state
+
+    def _run_stages(self, state: State) -> Iterator[str]:
+        """Every stage in order on ``state``, yielding the answer's text as it is composed."""
+        for name, stage in self.stages:
+            started = time.perf_counter()
+            if name == "compose" and state.mode == "generative":
+                yield from self.composers["generative"].stream(state)
+            else:
+                stage(state)
+            state.timings[name] = round(time.perf_counter() - started, 4)
+            if name == "compose" and state.mode == "extractive":
+                for i in range(0, len(state.answer), STREAM_PIECE):
+                    yield state.answer[i : i + STREAM_PIECE]
+
     def stream(
         self,
         question: str,
@@ -81,21 +104,8 @@ class Assistant:
 
         In generative mode the pieces are the model's tokens before verification; the final
         answer holds only the verified sentences (or the extractive fallback)."""
-        state = State(
-            question=question, history=list(history), doc_id=doc_id, mode=mode or self.mode
-        )
-        if state.mode not in MODES:
-            raise ValueError(f"unknown answer mode {state.mode!r}")
-        for name, stage in self.stages:
-            started = time.perf_counter()
-            if name == "compose" and state.mode == "generative":
-                yield from self.composers["generative"].stream(state)
-            else:
-                stage(state)
-            state.timings[name] = round(time.perf_counter() - started, 4)
-            if name == "compose" and state.mode == "extractive":
-                for i in range(0, len(state.answer), STREAM_PIECE):
-                    yield state.answer[i : i + STREAM_PIECE]
+        state = self._new_state(question, history, doc_id, mode)
+        yield from self._run_stages(state)
         yield self._answer(state)
 
     def run(
@@ -106,13 +116,9 @@ class Assistant:
         mode: str | None = None,
     ) -> State:
         """Every stage in order on one question; the final state (for tests and tools)."""
-        state = State(
-            question=question, history=list(history), doc_id=doc_id, mode=mode or self.mode
-        )
-        for name, stage in self.stages:
-            started = time.perf_counter()
-            stage(state)
-            state.timings[name] = round(time.perf_counter() - started, 4)
+        state = self._new_state(question, history, doc_id, mode)
+        for _ in self._run_stages(state):
+            pass
         return state
 
     def ask(

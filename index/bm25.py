@@ -7,7 +7,6 @@ scores are 0) and ignores ``tokenizer=``; this subclass indexes and queries bm25
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import bm25s
 import numpy as np
@@ -46,29 +45,38 @@ class JapaneseBM25Retriever(BM25Retriever):
             **kwargs,
         )
         self._doc_ids = np.array([entry.get("doc_id", "") for entry in self.corpus])
+        self._rows = np.arange(len(self.corpus))
 
     def search(self, query: str, k: int, doc_id: str | None = None) -> list[NodeWithScore]:
         """Top ``k`` chunks with a positive score, optionally within one document."""
+        return [
+            NodeWithScore(node=metadata_dict_to_node(self.corpus[row]), score=score)
+            for row, score in self._top(query, k, doc_id)
+        ]
+
+    def scored_ids(self, query: str, k: int, doc_id: str | None = None) -> list[tuple[str, float]]:
+        """Like ``search`` but only node ids and scores (no node rebuilt from its JSON)."""
+        return [(self.corpus[row]["node_id"], score) for row, score in self._top(query, k, doc_id)]
+
+    def _top(self, query: str, k: int, doc_id: str | None) -> list[tuple[int, float]]:
+        """Corpus rows and scores of the best ``k`` positive-scoring chunks."""
         query_tokens = tokenize(query)
         if not query_tokens or not len(self.corpus):
             return []
         mask = (self._doc_ids == doc_id).astype(np.float32) if doc_id else None
-        indexes, scores = self.bm25.retrieve(
+        rows, scores = self.bm25.retrieve(
             [query_tokens],
+            corpus=self._rows,  # positions, not the stored node dicts
             k=min(k, len(self.corpus)),
             show_progress=False,
             weight_mask=mask,
-            n_threads=1,
+            n_threads=0,  # in this thread: a one-query thread pool only adds overhead
         )
         return [
-            NodeWithScore(node=metadata_dict_to_node(self._entry(found)), score=float(score))
-            for found, score in zip(indexes[0], scores[0], strict=True)
+            (int(row), float(score))
+            for row, score in zip(rows[0], scores[0], strict=True)
             if score > 0
         ]
-
-    def _entry(self, found: dict[str, Any] | int) -> dict[str, Any]:
-        """bm25s returns corpus entries when it holds the corpus, else their positions."""
-        return found if isinstance(found, dict) else self.corpus[int(found)]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return self.search(query_bundle.query_str, self.similarity_top_k)

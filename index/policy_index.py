@@ -24,7 +24,7 @@ from index.store import CHUNKS, SENTENCES, chroma_client, data_home, vector_coll
 SearchMode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[str, ...] = ("bm25", "dense", "hybrid")
 FUSION_WEIGHTS = (0.5, 0.5)  # BM25, dense; chosen by measurement (bench/fusion.py)
-CANDIDATES = 50  # per retriever, before fusion (20 saves 12 ms at 100k chunks but lost R@1)
+CANDIDATES = 50  # per retriever, before fusion (20 saves ~1 ms at 100k chunks but lost R@1)
 Ranking = list[tuple[str, float]]  # (chunk id, score), best first
 
 

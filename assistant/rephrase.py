@@ -1,9 +1,9 @@
 """Stage 1 — rephrase: turn a follow-up into a standalone question using the chat history.
 
-Rule-based (no LLM): 「2つ目の…」 picks that item of the previous answer's list; a follow-up
-that names a new quoted term, year, ministry or place replaces the same kind of slot in the
-previous question; one that points back (それ/その…) or is only a fragment is joined to the
-previous question's topic.
+Rule-based (no LLM): 「2つ目の…」 picks that item of the previous answer's list; 「同じ省」
+「同省」 become the ministry the previous turn named; a follow-up that names a new quoted term,
+year, ministry or place replaces the same kind of slot in the previous question; one that points
+back (それ/その…) or is only a fragment is joined to the previous question's topic.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ ORDINAL = re.compile(r"([0-9]+)(?:つ|本|番|項)目(?:の(?:柱|項目|もの|
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 LIST_ITEM = re.compile(r"^\s*(?:[-・●]\s*)(.+)$", re.M)
 MARKERS = re.compile(r"\[\d+\]")
+# 「同じ省」「同省」「その省庁」: the ministry or agency the previous turn named.
+SAME_MINISTRY = re.compile(r"(?:同じ|その|この|同)(?:府省庁|省庁|府省|省|庁)(?![一-龥])")
 
 
 def _topic(question: str) -> str:
@@ -69,6 +71,14 @@ def _resolve_ordinal(followup: str, previous_answer: str) -> str | None:
     return followup[: match.start()] + item + followup[match.end() :]
 
 
+def _resolve_same_ministry(followup: str, previous_turn: str) -> str | None:
+    """「同じ省の取組は？」 after an answer naming 経済産業省 → 「経済産業省の取組は？」."""
+    named = MINISTRY.findall(previous_turn)
+    if not named or not SAME_MINISTRY.search(followup):
+        return None
+    return SAME_MINISTRY.sub(named[0], followup, count=1)
+
+
 def _replace_pointer(followup: str, topic: str) -> str:
     """「その戦略では…」 with topic 「新しい総合戦略」 → 「新しい総合戦略では…」."""
     pointer = POINTER.match(followup)
@@ -95,13 +105,16 @@ def is_followup(question: str) -> bool:
     text = normalize(question).strip()
     facts = analyse(text)
     return bool(
-        LEAD_IN.match(text) or POINTER.match(LEAD_IN.sub("", text)) or len(facts.tokens) <= 2
+        LEAD_IN.match(text)
+        or POINTER.match(LEAD_IN.sub("", text))
+        or SAME_MINISTRY.search(text)
+        or len(facts.tokens) <= 2
     )
 
 
 def rewrite(question: str, history: Sequence[Turn]) -> tuple[str, str]:
-    """The standalone question and how it was made: "as-is", "ordinal", "slot", "pointer" or
-    "topic"."""
+    """The standalone question and how it was made: "as-is", "ordinal", "ministry", "slot",
+    "pointer" or "topic"."""
     earlier = [i for i, turn in enumerate(history) if turn.get("role") == "user"]
     if not earlier or not (is_followup(question) or ORDINAL.search(normalize(question))):
         return question, "as-is"
@@ -112,6 +125,9 @@ def rewrite(question: str, history: Sequence[Turn]) -> tuple[str, str]:
     resolved = _resolve_ordinal(followup, answer)
     if resolved:
         return resolved, "ordinal"
+    resolved = _resolve_same_ministry(followup, f"{normalize(answer)}\n{previous}")
+    if resolved:
+        return resolved, "ministry"
     swapped = _swap_slot(followup, previous)
     if swapped:
         return swapped, "slot"

@@ -21,6 +21,7 @@ from index.tokenize import normalize, token_set
 TIE_RATIO = 0.9
 Table = list[TableRecord]
 LEADS = {Focus.MINISTRY: "担当は{}です。", Focus.PLACE: "{}の取組です。"}
+EXCEPT = re.compile(r"以外|を除")  # 「経済産業省以外の省庁は？」 asks for the other rows
 
 
 def subject_kind(table: Table) -> Focus | None:
@@ -51,7 +52,8 @@ def other_cells(record: TableRecord) -> str:
 
 
 class TableLookup:
-    """Measure → responsible subject, subject → all its measures, or a whole table as a list."""
+    """Measure → responsible subject, subject → all its measures (or the others' with
+    「…以外」), or a whole table as a list."""
 
     def __init__(self, index: PolicyIndex, weights: Callable[[], TermWeights]) -> None:
         self.index = index
@@ -76,7 +78,9 @@ class TableLookup:
         asked_kind = [
             t for t in tables if question.focus in who_or_where and subject_kind(t) in who_or_where
         ]
-        if named:
+        if named and EXCEPT.search(question.text):
+            chosen = [r for t in tables if set(t) & set(named) for r in t if r not in named]
+        elif named:
             chosen = named
         elif asked_kind:
             chosen = self._best_rows(question, [r for t in asked_kind for r in t])

@@ -50,3 +50,13 @@ def test_a_new_question_is_left_alone(question: str) -> None:
 
 def test_no_history_no_rewrite() -> None:
     assert standalone_question("では文部科学省は？", []) == "では文部科学省は？"
+
+
+@pytest.mark.parametrize("pointer", ["同じ省", "同省", "その省庁"])
+def test_same_ministry_becomes_the_ministry_the_last_answer_named(pointer: str) -> None:
+    history = [
+        {"role": "user", "content": "サイバー防御演習はどこの担当？"},
+        {"role": "assistant", "content": "担当は総務省です。[1]"},
+    ]
+    rewritten = standalone_question(f"{pointer}はほかに何をしていますか", history)
+    assert rewritten == "総務省はほかに何をしていますか"

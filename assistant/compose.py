@@ -19,8 +19,9 @@ MAX_SOURCES = 6  # evidence sentences shown to the LLM
 
 
 def clean(text: str) -> str:
-    """A sentence as shown in the answer: bullets and stray spaces trimmed."""
-    return LAYOUT_NOISE.sub("", text).strip()
+    """A sentence as shown in the answer: bullets, stray spaces and a list line's trailing 、
+    trimmed."""
+    return LAYOUT_NOISE.sub("", text).strip().rstrip("、,")
 
 
 def context_label(evidence: Evidence) -> str:
@@ -30,7 +31,7 @@ def context_label(evidence: Evidence) -> str:
     label = clean(path[-1])
     if len(path) < 2 or not label or label in evidence.text or evidence.text in label:
         return ""
-    return f"【{label}】"
+    return label if label.startswith(("【", "[", "<", "＜", "(", "（")) else f"【{label}】"
 
 
 class ComposeExtractive:
@@ -41,11 +42,15 @@ class ComposeExtractive:
             state.answer = REFUSAL
             return
         state.citations = [e.cite(n) for n, e in enumerate(state.evidence, start=1)]
+        plain = state.as_list or state.headed  # the lead line already says where they sit
         lines = [
-            f"{'' if state.as_list else context_label(e)}{clean(e.text)}[{n}]"
+            f"{'' if plain else context_label(e)}{clean(e.text)}[{n}]"
             for n, e in enumerate(state.evidence, start=1)
         ]
-        body = "\n".join(f"- {line}" for line in lines) if state.as_list else "\n".join(lines)
+        if state.as_list:
+            lead = lines[:1] if state.headed else []
+            lines = lead + [f"- {line}" for line in lines[len(lead) :]]
+        body = "\n".join(lines)
         state.answer = f"{state.lead}\n{body}" if state.lead else body
 
 

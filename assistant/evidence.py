@@ -30,6 +30,8 @@ MIN_ITEM_CHARS = 5  # shorter list lines are layout leftovers such as 「など�
 
 
 HALF_YEAR = re.compile(r"(?<=年度)(?=上半期|下半期)")  # 「2024年度…上半期」 names 2024年度上半期
+RANGE_START = ("から", "~", "〜", "-")
+RANGE_END = re.compile(r"末?まで")
 
 
 class TermWeights:
@@ -103,10 +105,47 @@ def named_entities(question: Question) -> tuple[str, ...]:
     return (*question.years, *question.places, *question.ministries)
 
 
-def mentions(candidate: Candidate, names: tuple[str, ...]) -> bool:
-    """Whether the sentence (or its section heading) names every one of ``names``."""
-    text = normalize(candidate.sentence.text + " ".join(candidate.sentence.section))
-    return all(part in text for name in names for part in HALF_YEAR.split(name) if part)
+def year_roles(text: str, year: str) -> set[str]:
+    """How ``text`` uses ``year``: the year itself (「2022年度は」), the start of a range
+    (「2022年度から」) or a deadline (「2024年度末までに」)."""
+    roles = set()
+    for match in re.finditer(re.escape(year), text):
+        after = text[match.end() :]
+        roles.add(
+            "from" if after.startswith(RANGE_START) else "until" if RANGE_END.match(after) else "at"
+        )
+    return roles
+
+
+def mentions(candidate: Candidate, question: Question) -> bool:
+    """Whether the sentence (or its section heading) names the question's years, places and
+    ministries, a year in the role the question gives it (a range from 2022年度 is not 2022年度)."""
+    sentence = normalize(candidate.sentence.text)
+    text = sentence + normalize(" ".join(candidate.sentence.section))
+    names = named_entities(question)
+    if not all(part in text for name in names for part in HALF_YEAR.split(name) if part):
+        return False
+    return all(
+        not (used := year_roles(sentence, year)) or used & year_roles(question.text, year)
+        for year in question.years
+    )
+
+
+def quotes(candidate: Candidate, question: Question) -> bool:
+    """Whether the sentence holds every 「…」 phrase of the question verbatim."""
+    text = normalize(candidate.sentence.text)
+    return bool(question.quoted) and all(phrase in text for phrase in question.quoted)
+
+
+def unmatched_compound(question: Question, weights: TermWeights) -> str:
+    """A noun compound of the question whose modifier the documents never use before a head
+    they do use: 閣議決定 when they only say 本部決定. (An unknown head, as in 反省点, only
+    names what is asked about the documented thing.)"""
+    for compound in question.compounds:
+        for position, noun in enumerate(compound[:-1]):
+            if noun not in weights.idf and any(n in weights.idf for n in compound[position + 1 :]):
+                return "".join(compound)
+    return ""
 
 
 def own_section(sentence: Sentence) -> tuple[str, ...]:
@@ -137,27 +176,44 @@ class SelectEvidence:
         if not state.candidates:
             return self._refuse(state, "no passage matched")
         names = named_entities(question)
-        if not any(mentions(c, names) for c in state.candidates):
+        if not any(mentions(c, question) for c in state.candidates):
             return self._refuse(state, f"not mentioned together: {', '.join(names)}")
         weights = self.weights()
         unknown = set(question.tokens) - weights.known(question.tokens)
         if len(unknown) > len(set(question.tokens)) - len(unknown):
             return self._refuse(state, f"topic not in the documents: {', '.join(sorted(unknown))}")
+        compound = unmatched_compound(question, weights)
+        if compound:
+            return self._refuse(state, f"the documents never say {compound}")
         score_candidates(question, state, weights)
         # A sentence naming the question's year/place/ministry needs less word overlap.
         needed = MIN_COVERAGE_WITH_NAMES if names else MIN_COVERAGE
-        pool = [c for c in state.candidates if c.lexical >= needed and mentions(c, names)]
+        pool = [
+            c
+            for c in state.candidates
+            if (c.lexical >= needed or quotes(c, question)) and mentions(c, question)
+        ]
         if question.expects:
             pool = [c for c in pool if c.focus]
         if not pool:
             return self._refuse(state, f"no sentence answers the {question.focus} asked for")
         heading_asked_about = pool[0].sentence.kind == "heading" and question.expects is None
-        if question.focus is Focus.LIST or heading_asked_about:
-            items = self._list_items(question, pool[0], weights) or [pool[0]]
+        if question.focus is Focus.SECTION:
+            self._filed_under(state, sorted(pool, key=lambda c: not quotes(c, question))[0])
+        elif question.focus is Focus.LIST or heading_asked_about:
+            lead, items = self._list_items(question, pool[0], weights)
             state.as_list = len(items) > 1
-            state.evidence = [c.evidence() for c in items]
+            state.headed = state.as_list and lead is not None
+            chosen = ([lead] if lead and state.as_list else []) + (items or [pool[0]])
+            state.evidence = [c.evidence() for c in chosen]
         else:
             state.evidence = [c.evidence() for c in self._best(pool)]
+
+    def _filed_under(self, state: State, best: Candidate) -> None:
+        """「Xはどの柱に位置づけられる？」: the heading X sits under, then X's sentence."""
+        heading = self._heading(best.document, best.sentence.page, best.sentence.section)
+        state.headed = heading is not None and heading.sentence != best.sentence
+        state.evidence = [c.evidence() for c in ([heading] if state.headed else []) + [best]]
 
     def _refuse(self, state: State, reason: str) -> None:
         state.refused, state.refusal_reason = True, reason
@@ -180,23 +236,75 @@ class SelectEvidence:
 
     def _list_items(
         self, question: Question, best: Candidate, weights: TermWeights
-    ) -> list[Candidate]:
-        """The items under the section whose own heading best matches the question."""
-        path = own_section(best.sentence)
+    ) -> tuple[Candidate | None, list[Candidate]]:
+        """What introduces the list (a heading or lead-in sentence, if any) and its items: the
+        lines enumerated right after ``best``, else the section whose own heading best matches
+        the question, or the one sub-section the question names (「…のうち「経済」は？」)."""
+        enumerated = self._enumeration(best)
+        if enumerated:
+            return best, enumerated
+        document, path = best.document, own_section(best.sentence)
         prefixes = [path[:depth] for depth in range(1, len(path) + 1)]
         wanted = set(question.tokens)
         anchor = max(prefixes, key=lambda p: (weights.share(wanted, token_set(p[-1])), len(p)))
         if weights.share(wanted, token_set(anchor[-1])) == 0 and len(path) > 1:
             anchor = path[:-1]
-        members = [
-            s
-            for s in self._members(best.document, best.sentence, anchor)
-            if len(s.text.strip()) >= MIN_ITEM_CHARS
-        ]
+        members = self._items(document, best.sentence, anchor)
         children = [
             s for s in members if s.kind == "heading" and len(own_section(s)) == len(anchor) + 1
         ]
-        return [self._candidate(best.document, s) for s in (children or members)[:MAX_LIST_ITEMS]]
+        named = [s for s in children if token_set(s.text) and token_set(s.text) <= wanted]
+        if len(named) == 1:
+            anchor, children = own_section(named[0]), []
+            members = self._items(document, best.sentence, anchor)
+        items = [self._candidate(document, s) for s in (children or members)[:MAX_LIST_ITEMS]]
+        return self._heading(document, best.sentence.page, anchor), items
+
+    def _items(
+        self, document: ExtractedDocument, near: Sentence, section: tuple[str, ...]
+    ) -> list[Sentence]:
+        """Sub-headings and body lines of ``section`` (leftovers such as 「など」 dropped)."""
+        return [
+            s
+            for s in self._members(document, near, section)
+            if s.kind == "heading" or len(s.text.strip()) >= MIN_ITEM_CHARS
+        ]
+
+    def _enumeration(self, best: Candidate) -> list[Candidate]:
+        """Item lines after a body sentence (「…このため、」, then one unfinished line each)."""
+        if best.sentence.kind != "text":
+            return []
+        page = best.document.page(best.sentence.page).text
+        items: list[Sentence] = []
+        for s in best.document.sentences:
+            if s.page != best.sentence.page or s.start < best.sentence.end:
+                continue
+            starts_line = s.start == 0 or page[s.start - 1] == "\n"
+            if not items and not starts_line and "\n" not in page[best.sentence.end : s.start]:
+                continue  # the rest of the lead-in's line
+            ends_line = s.end == len(page) or page[s.end] == "\n"
+            if not (starts_line and ends_line and s.kind == "text" and s.text[-1] not in "。！？"):
+                break
+            items.append(s)
+        if len(items) < 2:
+            return []
+        return [self._candidate(best.document, s) for s in items[:MAX_LIST_ITEMS]]
+
+    def _heading(
+        self, document: ExtractedDocument, page: int, section: tuple[str, ...]
+    ) -> Candidate | None:
+        """The heading sentence that opens ``section`` on ``page`` (not the page title)."""
+        if len(section) < 2:
+            return None
+        heading = next(
+            (
+                s
+                for s in document.sentences
+                if s.page == page and s.kind == "heading" and own_section(s) == section
+            ),
+            None,
+        )
+        return self._candidate(document, heading) if heading else None
 
     def _candidate(self, document: ExtractedDocument, sentence: Sentence) -> Candidate:
         chunk = self.index.chunk_containing(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from index.tokenize import normalize, tokenize
+from index.tokenize import normalize, noun_compounds, tokenize
 
 
 class Focus(StrEnum):
@@ -15,6 +15,7 @@ class Focus(StrEnum):
     MINISTRY = "ministry"
     PLACE = "place"
     PERSON = "person"
+    SECTION = "section"  # which heading (pillar, field…) something is filed under
     LIST = "list"
     GENERAL = "general"
 
@@ -44,6 +45,13 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
     ),
     (Focus.DATE, re.compile(r"いつ|何年|何月|何日|時期|期間|日付|日程|年月日|決定日|開始")),
     (
+        Focus.SECTION,
+        re.compile(
+            r"うち(どれ|どの|いずれ)|どの(柱|分野|項目|区分|分類|章|節)に"
+            r"|どれに(位置|含ま|属|該当|分類|当た)"
+        ),
+    ),
+    (
         Focus.LIST,
         re.compile(
             r"一覧|挙げ|列挙|すべて|全て|全部|それぞれ|柱|何が(ある|あり)|例は|例を"
@@ -58,7 +66,8 @@ PLACE = re.compile(
     r"|[一-龥ヶ]{1,6}?(?:市|区|町|村)"
 )
 PLACE_SUFFIXES = frozenset("都道府県市区町村")
-MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでと、。？?・\s]|$)")
+MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでともや以、。？?・\s]|$)")
+QUOTED_PHRASE = re.compile(r"「([^」]+)」")
 ROLES = ("大臣", "長官", "総理", "知事", "市長", "議長", "委員長")
 PERSON = re.compile(r"[一-龥]{2,5}(?:氏|" + "|".join(ROLES) + ")")
 # Who decides or is responsible: a ministry or agency, or a headquarters, council or committee.
@@ -103,6 +112,8 @@ class Question:
     years: tuple[str, ...]
     places: tuple[str, ...]
     ministries: tuple[str, ...]
+    quoted: tuple[str, ...]  # 「…」 phrases, matched verbatim
+    compounds: tuple[tuple[str, ...], ...]  # noun compounds such as (閣議, 決定)
     expects: re.Pattern[str] | None  # what an answer sentence must contain, from the focus
 
 
@@ -151,5 +162,11 @@ def analyse(text: str) -> Question:
         years=years,
         places=places,
         ministries=ministries,
+        quoted=tuple(QUOTED_PHRASE.findall(norm)),
+        compounds=tuple(
+            kept
+            for compound in noun_compounds(norm)
+            if len(kept := tuple(n for n in compound if n not in QUESTION_WORDS)) > 1
+        ),
         expects=expected_text(focus, norm),
     )

@@ -58,6 +58,7 @@ class State:
     evidence: list[Evidence] = field(default_factory=list)
     lead: str = ""  # a templated first line for table answers, e.g. 「担当は…です。」
     as_list: bool = False
+    headed: bool = False  # evidence[0] introduces the rest (their heading or lead-in sentence)
     refused: bool = False
     refusal_reason: str = ""
     answer: str = ""

@@ -54,6 +54,26 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def _is_common_noun(word: fugashi.UnidicNode) -> bool:
+    """A common noun that can be part of a name (not そもそも/今後/現在, which work as adverbs)."""
+    feature = word.feature
+    return (feature.pos1, feature.pos2) == ("名詞", "普通名詞") and feature.pos3 != "副詞可能"
+
+
+def noun_compounds(text: str) -> list[tuple[str, ...]]:
+    """Runs of two or more common nouns: 閣議決定 → (閣議, 決定); numerals don't count."""
+    runs: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for word in [*_tagger()(normalize(text)), None]:
+        if word is not None and _is_common_noun(word):
+            run.append(word.surface)
+            continue
+        if len(run) > 1:
+            runs.append(tuple(run))
+        run = []
+    return runs
+
+
 @lru_cache(maxsize=50_000)
 def token_set(text: str) -> frozenset[str]:
     """Cached set of :func:`tokenize` tokens (sentences are scored again and again)."""

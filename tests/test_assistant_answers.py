@@ -78,7 +78,10 @@ def test_place_question(assistant: Assistant, shipped_index: PolicyIndex) -> Non
 
 def test_list_question_lists_every_item(assistant: Assistant, shipped_index: PolicyIndex) -> None:
     answer = assistant.ask("基本構想の５本柱を挙げてください")
-    assert len(answer.citations) == 5
+    heading, *items = answer.answer.splitlines()
+    assert "５本柱" in heading and heading.endswith("[1]")  # the section the items sit under
+    assert len(items) == 5 and all(line.startswith("- ") for line in items)
+    assert len(answer.citations) == 6
     assert says(answer, "①", "②", "③", "④", "⑤")
     assert_consistent(answer, shipped_index)
 
@@ -163,3 +166,65 @@ def test_ordinal_follow_up_picks_the_item_of_the_previous_list(assistant: Assist
     answer = assistant.ask("3つ目の柱について詳しく", history)
     assert "付加価値創出型の新しい地方経済の創生" in answer.standalone_question
     assert says(answer, "高付加価値")
+
+
+def test_a_year_question_wants_that_year_not_a_range_starting_there(
+    assistant: Assistant, shipped_index: PolicyIndex
+) -> None:
+    # 「2022年度から2026年度まで…230万人」 names 2022年度 only as the start of the plan.
+    answer = assistant.ask("2023年度の実際の育成人数は？")
+    assert says(answer, "51万人")
+    assert not says(answer, "230万人")
+    assert_consistent(answer, shipped_index)
+
+
+def test_a_compound_the_documents_never_use_is_refused(assistant: Assistant) -> None:
+    # The documents record a 本部決定 of the 基本的な考え方, never a 閣議決定 of anything.
+    answer = assistant.ask("地方創生2.0の基本的な考え方が閣議決定された日は？")
+    assert answer.refused and answer.related
+
+
+def test_list_of_a_named_subsection(assistant: Assistant, shipped_index: PolicyIndex) -> None:
+    answer = assistant.ask("地方創生2.0を検討していく方向性で「基盤」に挙がっていることは？")
+    heading, *items = answer.answer.splitlines()
+    assert heading.startswith("（基盤）")
+    assert len(items) == 2 and says(answer, "GX・DXインフラ", "人材をシェア")
+    assert_consistent(answer, shipped_index)
+
+
+def test_list_enumerated_after_a_lead_in_sentence(
+    assistant: Assistant, shipped_index: PolicyIndex
+) -> None:
+    answer = assistant.ask("社会を機能させる適応策のために取り組む政策を一覧にして")
+    lead, *items = answer.answer.splitlines()
+    assert "適応策" in lead
+    assert len(items) == 4 and all(not line.rstrip("[0123456789]").endswith("、") for line in items)
+    assert_consistent(answer, shipped_index)
+
+
+def test_which_heading_a_quoted_measure_is_filed_under(
+    assistant: Assistant, shipped_index: PolicyIndex
+) -> None:
+    answer = assistant.ask("「観光DX」は総合戦略の4つの柱のうちどれに含まれますか")
+    assert answer.answer.splitlines()[0].startswith("１ 地方に仕事をつくる")
+    assert_consistent(answer, shipped_index)
+
+
+def test_ministries_other_than_the_named_ones(
+    assistant: Assistant, shipped_index: PolicyIndex
+) -> None:
+    answer = assistant.ask("農林水産省と国土交通省以外の省庁の取組は？")
+    subjects = {c.section.split(" > ")[-1] for c in answer.citations}
+    assert len(subjects) == 5 and not subjects & {"農林水産省", "国土交通省"}
+    assert_consistent(answer, shipped_index)
+
+
+def test_a_bracketed_heading_is_not_bracketed_twice(assistant: Assistant) -> None:
+    answer = assistant.ask("デジタル推進人材の育成目標は？")
+    assert "【【" not in answer.answer
+
+
+def test_an_unknown_head_noun_only_names_what_is_asked(assistant: Assistant) -> None:
+    # 点 never occurs in the documents, but 反省点 asks about their 反省: answer, don't refuse.
+    answer = assistant.ask("これまでの地方創生の取組の反省点は何ですか？")
+    assert not answer.refused and says(answer, "普遍化")

@@ -182,8 +182,8 @@ class SelectEvidence:
         unknown = set(question.tokens) - weights.known(question.tokens)
         if len(unknown) > len(set(question.tokens)) - len(unknown):
             return self._refuse(state, f"topic not in the documents: {', '.join(sorted(unknown))}")
-        compound = unmatched_compound(question, weights)
-        if compound:
+        compound = unmatched_compound(question, weights) if question.expects else ""
+        if compound:  # a fact (number, date, name) must be the one asked about
             return self._refuse(state, f"the documents never say {compound}")
         score_candidates(question, state, weights)
         # A sentence naming the question's year/place/ministry needs less word overlap.
@@ -202,9 +202,11 @@ class SelectEvidence:
             self._filed_under(state, sorted(pool, key=lambda c: not quotes(c, question))[0])
         elif question.focus is Focus.LIST or heading_asked_about:
             lead, items = self._list_items(question, pool[0], weights)
+            if question.ordinal and question.ordinal <= len(items):  # 「3つ目は？」
+                items = [items[question.ordinal - 1]]
             state.as_list = len(items) > 1
-            state.headed = state.as_list and lead is not None
-            chosen = ([lead] if lead and state.as_list else []) + (items or [pool[0]])
+            state.headed = lead is not None and bool(items) and lead.sentence != items[0].sentence
+            chosen = ([lead] if state.headed else []) + (items or [pool[0]])
             state.evidence = [c.evidence() for c in chosen]
         else:
             state.evidence = [c.evidence() for c in self._best(pool)]

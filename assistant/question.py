@@ -20,6 +20,7 @@ class Focus(StrEnum):
     GENERAL = "general"
 
 
+THE_DAY = r"[たる]日(?:は|を|[?？]|$)"  # 「決定された日は」
 # Order matters: the first matching focus wins (「何年度までに何人」 asks for a number).
 FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
     (
@@ -35,7 +36,8 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
             r"|どこ(です|でしょう)?[か?]"
         ),
     ),
-    (Focus.PERSON, re.compile(r"誰|だれ|氏名|人物|著者")),
+    # 「対象は誰」「誰向け」 ask for a group of people, not a person's name.
+    (Focus.PERSON, re.compile(r"(?<!対象は)(?:誰|だれ)(?!向け|を対象|が対象)|氏名|人物|著者")),
     (
         Focus.NUMBER,
         re.compile(
@@ -43,7 +45,10 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
             r"|どれくらい|どれだけ|人数|割合|率|金額|予算|費用|何本"
         ),
     ),
-    (Focus.DATE, re.compile(r"いつ|何年|何月|何日|時期|期間|日付|日程|年月日|決定日|開始")),
+    (
+        Focus.DATE,
+        re.compile(r"いつ|何年|何月|何日|時期|期間|日付|日程|年月日|決定日|開始|" + THE_DAY),
+    ),
     (
         Focus.SECTION,
         re.compile(
@@ -68,6 +73,7 @@ PLACE = re.compile(
 PLACE_SUFFIXES = frozenset("都道府県市区町村")
 MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでともや以、。？?・\s]|$)")
 QUOTED_PHRASE = re.compile(r"「([^」]+)」")
+ORDINAL = re.compile(r"([0-9]+)(?:つ|本|番|項)目(?:の(?:柱|項目|もの|取組))?")  # 「3つ目の柱」
 ROLES = ("大臣", "長官", "総理", "知事", "市長", "議長", "委員長")
 PERSON = re.compile(r"[一-龥]{2,5}(?:氏|" + "|".join(ROLES) + ")")
 # Who decides or is responsible: a ministry or agency, or a headquarters, council or committee.
@@ -76,7 +82,7 @@ NUMBER_TEXT = re.compile(
     r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ)|約\d"
 )
 DATE_TEXT = re.compile(YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年|か年)|年度末|来年|今後")
-CALENDAR_DAY_ASKED = re.compile(r"日付|何月|何日|年月日|決定日|決ま|決定さ|いつ決")
+CALENDAR_DAY_ASKED = re.compile(r"日付|何月|何日|年月日|決定日|決ま|決定さ|いつ決|" + THE_DAY)
 CALENDAR_DAY = re.compile(r"\d{1,2}月\d{1,2}日")
 # For a number question, the unit the answer must carry when the question names one.
 UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -114,6 +120,7 @@ class Question:
     ministries: tuple[str, ...]
     quoted: tuple[str, ...]  # 「…」 phrases, matched verbatim
     compounds: tuple[tuple[str, ...], ...]  # noun compounds such as (閣議, 決定)
+    ordinal: int | None  # 「3つ目は？」 asks for one item of a list
     expects: re.Pattern[str] | None  # what an answer sentence must contain, from the focus
 
 
@@ -163,6 +170,7 @@ def analyse(text: str) -> Question:
         places=places,
         ministries=ministries,
         quoted=tuple(QUOTED_PHRASE.findall(norm)),
+        ordinal=int(ordinal.group(1)) if (ordinal := ORDINAL.search(norm)) else None,
         compounds=tuple(
             kept
             for compound in noun_compounds(norm)

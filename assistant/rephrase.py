@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from llama_index.core.llms import LLM
 
 from assistant.generate import rewrite_followup
-from assistant.question import MINISTRY, PLACE, YEAR, analyse
+from assistant.question import MINISTRY, ORDINAL, PLACE, YEAR, analyse
 from assistant.state import State
 from index.tokenize import normalize
 
@@ -36,7 +36,6 @@ ATTRIBUTE_TAIL = re.compile(
 )
 QUOTED = re.compile(r"「[^」]+」")
 SLOTS = (QUOTED, YEAR, MINISTRY, PLACE)
-ORDINAL = re.compile(r"([0-9]+)(?:つ|本|番|項)目(?:の(?:柱|項目|もの|取組))?")
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 LIST_ITEM = re.compile(r"^\s*(?:[-・●]\s*)(.+)$", re.M)
 MARKERS = re.compile(r"\[\d+\]")

@@ -228,3 +228,17 @@ def test_an_unknown_head_noun_only_names_what_is_asked(assistant: Assistant) -> 
     # 点 never occurs in the documents, but 反省点 asks about their 反省: answer, don't refuse.
     answer = assistant.ask("これまでの地方創生の取組の反省点は何ですか？")
     assert not answer.refused and says(answer, "普遍化")
+
+
+def test_an_ordinal_picks_one_item_of_the_list(
+    assistant: Assistant, shipped_index: PolicyIndex
+) -> None:
+    answer = assistant.ask("基本構想の５本柱の2つ目は何？")
+    heading, item = answer.answer.splitlines()
+    assert "５本柱" in heading and item.startswith("②") and not says(answer, "①", "③")
+    assert_consistent(answer, shipped_index)
+
+
+def test_whom_a_measure_is_for_is_not_a_person_question(assistant: Assistant) -> None:
+    answer = assistant.ask("国土交通省のデジタル技術研修は誰向けですか")
+    assert not answer.refused and says(answer, "３次元モデル")

@@ -24,6 +24,8 @@ HEADING_CREDIT = 0.5  # a question word found only in the section heading counts
 NEARBY_CREDIT = 0.3  # …and one found only in the surrounding chunk a little
 MIN_COVERAGE = 0.5  # below this lexical coverage the documents are taken not to answer
 MIN_COVERAGE_WITH_NAMES = 0.2
+MIN_COVERAGE_FOR_FACTS = 0.4  # a number/date/name question: the fact itself is checked too
+
 SECOND_SENTENCE_RATIO = 0.9
 MAX_LIST_ITEMS = 12
 MIN_ITEM_CHARS = 5  # shorter list lines are layout leftovers such as 「など」
@@ -137,6 +139,13 @@ def quotes(candidate: Candidate, question: Question) -> bool:
     return bool(question.quoted) and all(phrase in text for phrase in question.quoted)
 
 
+def holds_compounds(candidate: Candidate, question: Question) -> bool:
+    """Whether every noun of the question's compounds is in the sentence or its headings: the
+    target for 女性デジタル人材 is not the one for デジタル人材."""
+    text = normalize(candidate.sentence.text + " ".join(candidate.sentence.section))
+    return all(noun in text for compound in question.compounds for noun in compound)
+
+
 def unmatched_compound(question: Question, weights: TermWeights) -> str:
     """A noun compound of the question whose modifier the documents never use before a head
     they do use: 閣議決定 when they only say 本部決定. (An unknown head, as in 反省点, only
@@ -187,14 +196,20 @@ class SelectEvidence:
             return self._refuse(state, f"the documents never say {compound}")
         score_candidates(question, state, weights)
         # A sentence naming the question's year/place/ministry needs less word overlap.
-        needed = MIN_COVERAGE_WITH_NAMES if names else MIN_COVERAGE
+        needed = (
+            MIN_COVERAGE_WITH_NAMES
+            if names
+            else MIN_COVERAGE_FOR_FACTS
+            if question.expects
+            else MIN_COVERAGE
+        )
         pool = [
             c
             for c in state.candidates
             if (c.lexical >= needed or quotes(c, question)) and mentions(c, question)
         ]
         if question.expects:
-            pool = [c for c in pool if c.focus]
+            pool = [c for c in pool if c.focus and holds_compounds(c, question)]
         if not pool:
             return self._refuse(state, f"no sentence answers the {question.focus} asked for")
         heading_asked_about = pool[0].sentence.kind == "heading" and question.expects is None

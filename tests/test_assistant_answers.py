@@ -242,3 +242,17 @@ def test_an_ordinal_picks_one_item_of_the_list(
 def test_whom_a_measure_is_for_is_not_a_person_question(assistant: Assistant) -> None:
     answer = assistant.ask("国土交通省のデジタル技術研修は誰向けですか")
     assert not answer.refused and says(answer, "３次元モデル")
+
+
+def test_a_figure_for_a_narrower_group_is_not_the_general_figure(assistant: Assistant) -> None:
+    # The documents set a target for デジタル人材 as a whole, none for 女性デジタル人材.
+    answer = assistant.ask("女性デジタル人材の育成目標は何人？")
+    assert answer.refused
+
+
+def test_a_paraphrased_date_question_is_answered(
+    assistant: Assistant, shipped_index: PolicyIndex
+) -> None:
+    answer = assistant.ask("総合戦略の計画期間はいつまで？")
+    assert says(answer, "2027年度")
+    assert_consistent(answer, shipped_index)

@@ -105,9 +105,14 @@ QUESTION_WORDS = frozenset(
     "挙げる 列挙 すべて 全て それぞれ とは 思う 見る どんな どのよう どういう 全部 上げる 下さる "
     "もう 少し 詳しい 中身 具体 簡単 知りたい 意味 パーセント つく "
     # words that name the kind of answer wanted (the focus), not the topic
-    "期間 時期 人数 割合 日付 数 規模 金額 具体 名前 名称 場所 地域名 省庁 府省 担当 所管 "
-    "省 庁 府 市 町 村 県 自治体 市町村".split()
+    "期間 時期 人数 割合 日付 数 規模 金額 具体 名前 名称 場所 地域名 担当 所管".split()
 )
+# Words that say which kind of body is asked for: not the topic in 「どの省庁？」, the topic in
+# 「各府省庁の施策」.
+KIND_WORDS = {
+    Focus.MINISTRY: frozenset("省庁 府省 省 庁 府".split()),
+    Focus.PLACE: frozenset("市 町 村 県 自治体 市町村 都道府県".split()),
+}
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,11 @@ def analyse(text: str) -> Question:
         text=norm,
         focus=focus,
         tokens=tuple(
-            t for t in tokenize(norm) if t not in QUESTION_WORDS and t not in entity_tokens
+            t
+            for t in tokenize(norm)
+            if t not in QUESTION_WORDS
+            and t not in KIND_WORDS.get(focus, ())
+            and t not in entity_tokens
         ),
         years=years,
         places=places,

@@ -1,0 +1,39 @@
+"""What a question asks for: focus, topic words, named entities, compounds (real fugashi)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.question import Focus, analyse
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        ("情報処理技術者試験はどの省庁の施策？", Focus.MINISTRY),
+        ("遠隔合同授業をしている村はどこの村？", Focus.PLACE),
+        ("何人育成しましたか", Focus.NUMBER),
+        ("基本的な考え方が決定された日は？", Focus.DATE),
+        ("「観光DX」はどの柱に含まれますか", Focus.SECTION),
+        ("各省庁の施策を一覧にして", Focus.LIST),
+        ("その研修の対象は誰ですか", Focus.GENERAL),  # a group, not a person's name
+        ("最後の著書を書いたのは誰？", Focus.PERSON),
+    ],
+)
+def test_focus(question: str, focus: Focus) -> None:
+    assert analyse(question).focus is focus
+
+
+def test_kind_words_are_topic_unless_they_are_what_is_asked() -> None:
+    assert "省庁" not in analyse("この研修はどの省庁の担当？").tokens
+    assert "省庁" in analyse("各府省庁の職員向けの研修は？").tokens
+
+
+def test_compounds_leave_out_adverbs_and_asking_words() -> None:
+    assert analyse("そもそも地方創生の対象期間は？").compounds == (("地方", "創生"),)
+    assert ("閣議", "決定") in analyse("いつ閣議決定されましたか").compounds
+
+
+def test_ordinal_and_quoted_phrase() -> None:
+    question = analyse("「５本柱」の3つ目は？")
+    assert question.ordinal == 3 and question.quoted == ("5本柱",)  # NFKC

@@ -17,7 +17,7 @@ from assistant.question import Focus, Question
 from assistant.state import Candidate, State
 from corpus.model import ExtractedDocument, Sentence
 from index.policy_index import PolicyIndex
-from index.tokenize import normalize, token_set
+from index.tokenize import normalize, token_set, tokenize
 
 LEXICAL_WEIGHT, DENSE_WEIGHT, FOCUS_WEIGHT = 0.55, 0.30, 0.15
 HEADING_CREDIT = 0.5  # a question word found only in the section heading counts half
@@ -28,7 +28,8 @@ MIN_COVERAGE_FOR_FACTS = 0.4  # a number/date/name question: the fact itself is 
 
 SECOND_SENTENCE_RATIO = 0.9
 MAX_LIST_ITEMS = 12
-MIN_ITEM_CHARS = 5  # shorter list lines are layout leftovers such as 「など」
+LEFTOVER_WORDS = frozenset({"等", "ほか", "他", "等々"})  # a list line of only these (or など)
+NAMED_CHILD_SHARE = 0.5  # a sub-heading this much of whose words the question uses is "named"
 
 
 HALF_YEAR = re.compile(r"(?<=年度)(?=上半期|下半期)")  # 「2024年度…上半期」 names 2024年度上半期
@@ -157,6 +158,13 @@ def unmatched_compound(question: Question, weights: TermWeights) -> str:
     return ""
 
 
+def _share_asked(child: str, parent: str, wanted: set[str]) -> float:
+    """How much of what sets a sub-heading apart from its parent the question names:
+    【現状と課題】 is half named by 「デジタル人材の課題は？」 (numbering like １ doesn't count)."""
+    own = {t for t in token_set(child) - token_set(parent) if not t.isdigit()}
+    return len(own & wanted) / len(own) if own else 0.0
+
+
 def own_section(sentence: Sentence) -> tuple[str, ...]:
     """A heading's path including itself; a body sentence's path."""
     if sentence.kind == "heading" and sentence.section[-1:] != (sentence.text,):
@@ -270,7 +278,9 @@ class SelectEvidence:
         children = [
             s for s in members if s.kind == "heading" and len(own_section(s)) == len(anchor) + 1
         ]
-        named = [s for s in children if token_set(s.text) and token_set(s.text) <= wanted]
+        named = [
+            s for s in children if _share_asked(s.text, anchor[-1], wanted) >= NAMED_CHILD_SHARE
+        ]
         if len(named) == 1:
             anchor, children = own_section(named[0]), []
             members = self._items(document, best.sentence, anchor)
@@ -284,7 +294,7 @@ class SelectEvidence:
         return [
             s
             for s in self._members(document, near, section)
-            if s.kind == "heading" or len(s.text.strip()) >= MIN_ITEM_CHARS
+            if s.kind == "heading" or set(tokenize(s.text)) - LEFTOVER_WORDS
         ]
 
     def _enumeration(self, best: Candidate) -> list[Candidate]:

@@ -41,8 +41,8 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
     (
         Focus.NUMBER,
         re.compile(
-            r"何(人|万人|名|%|パーセント|割|倍|件|か所|つ|校|社|団体)|いくつ|いくら|どのくらい"
-            r"|どれくらい|どれだけ|人数|割合|率|金額|予算|費用|何本"
+            r"何(人|万人|名|%|パーセント|割|倍|件|か所|つ|校|社|団体|回|個)|いくつ|いくら|どのくらい"
+            r"|どれくらい|どれだけ|人数|回数|割合|率|金額|予算|費用|何本"
         ),
     ),
     (
@@ -79,7 +79,7 @@ PERSON = re.compile(r"[一-龥]{2,5}(?:氏|" + "|".join(ROLES) + ")")
 # Who decides or is responsible: a ministry or agency, or a headquarters, council or committee.
 ORGANISATION = re.compile(r"[一-龥ァ-ヶ・]{2,20}?(?:省|庁|本部|会議|委員会|事務局)")
 NUMBER_TEXT = re.compile(
-    r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ)|約\d"
+    r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ|回|個)|約\d"
 )
 DATE_TEXT = re.compile(YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年|か年)|年度末|来年|今後")
 CALENDAR_DAY_ASKED = re.compile(r"日付|何月|何日|年月日|決定日|決ま|決定さ|いつ決|" + THE_DAY)
@@ -94,6 +94,7 @@ UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"\d+(?:つ|校|件|か所|箇所|団体|社|本|自治体|市町村|地域)"),
     ),
     (re.compile(r"何倍"), re.compile(r"\d+(?:\.\d+)?倍")),
+    (re.compile(r"何回|回数"), re.compile(r"\d+回")),
 )
 GENERIC_PLACE_WORDS = frozenset(
     {"都市", "大都市", "市町村", "市区町村", "都道府県", "町村", "地方都市"}

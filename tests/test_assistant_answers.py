@@ -256,3 +256,22 @@ def test_a_paraphrased_date_question_is_answered(
     answer = assistant.ask("総合戦略の計画期間はいつまで？")
     assert says(answer, "2027年度")
     assert_consistent(answer, shipped_index)
+
+
+def test_short_list_items_are_kept(assistant: Assistant, shipped_index: PolicyIndex) -> None:
+    answer = assistant.ask("重要施策分野にはどんなものがありますか")
+    assert says(answer, "遠隔医療", "教育DX", "観光DX", "こども政策")
+    assert_consistent(answer, shipped_index)
+
+
+def test_a_sub_heading_half_named_is_drilled_into(
+    assistant: Assistant, shipped_index: PolicyIndex
+) -> None:
+    answer = assistant.ask("デジタル人材の現状はどうなっていますか")
+    assert answer.answer.startswith("【現状と課題】") and says(answer, "不足")
+    assert_consistent(answer, shipped_index)
+
+
+@pytest.mark.parametrize("question", ["有識者会議の開催回数は？", "有識者会議は何回開かれましたか"])
+def test_a_count_the_documents_do_not_give_is_refused(assistant: Assistant, question: str) -> None:
+    assert assistant.ask(question).refused

@@ -120,11 +120,20 @@ def year_roles(text: str, year: str) -> set[str]:
     return roles
 
 
+def line_before(candidate: Candidate) -> str:
+    """What precedes the sentence on its line (「2024年度は…。」 before 「下半期の取組により…」)."""
+    sentence = candidate.sentence
+    page = candidate.document.page(sentence.page).text
+    return page[page.rfind("\n", 0, sentence.start) + 1 : sentence.start]
+
+
 def mentions(candidate: Candidate, question: Question) -> bool:
-    """Whether the sentence (or its section heading) names the question's years, places and
-    ministries, a year in the role the question gives it (a range from 2022年度 is not 2022年度)."""
+    """Whether the sentence (with its section headings and what precedes it on its line) names
+    the question's years, places and ministries, a year in the role the question gives it (a
+    range from 2022年度 is not 2022年度)."""
     sentence = normalize(candidate.sentence.text)
-    text = sentence + normalize(" ".join(candidate.sentence.section))
+    context = line_before(candidate) + " ".join(candidate.sentence.section)
+    text = sentence + normalize(context)
     names = named_entities(question)
     if not all(part in text for name in names for part in HALF_YEAR.split(name) if part):
         return False
@@ -163,6 +172,10 @@ def _share_asked(child: str, parent: str, wanted: set[str]) -> float:
     【現状と課題】 is half named by 「デジタル人材の課題は？」 (numbering like １ doesn't count)."""
     own = {t for t in token_set(child) - token_set(parent) if not t.isdigit()}
     return len(own & wanted) / len(own) if own else 0.0
+
+
+def is_page_title(sentence: Sentence) -> bool:
+    return sentence.kind == "heading" and len(own_section(sentence)) == 1
 
 
 def own_section(sentence: Sentence) -> tuple[str, ...]:
@@ -218,6 +231,8 @@ class SelectEvidence:
         ]
         if question.expects:
             pool = [c for c in pool if c.focus and holds_compounds(c, question)]
+        if question.focus is not Focus.LIST:  # a page's title is never the answer by itself
+            pool = [c for c in pool if not is_page_title(c.sentence)]
         if not pool:
             return self._refuse(state, f"no sentence answers the {question.focus} asked for")
         heading_asked_about = pool[0].sentence.kind == "heading" and question.expects is None
@@ -225,14 +240,25 @@ class SelectEvidence:
             self._filed_under(state, sorted(pool, key=lambda c: not quotes(c, question))[0])
         elif question.focus is Focus.LIST or heading_asked_about:
             lead, items = self._list_items(question, pool[0], weights)
-            if question.ordinal and question.ordinal <= len(items):  # 「3つ目は？」
-                items = [items[question.ordinal - 1]]
+            if question.ordinal and question.ordinal <= len(items):  # 「3つ目は？」「⑤では？」
+                lead, items = self._one_item(lead, items[question.ordinal - 1])
             state.as_list = len(items) > 1
             state.headed = lead is not None and bool(items) and lead.sentence != items[0].sentence
-            chosen = ([lead] if state.headed else []) + (items or [pool[0]])
+            chosen = ([lead] if state.headed else []) + (items or self._best(pool))
             state.evidence = [c.evidence() for c in chosen]
         else:
             state.evidence = [c.evidence() for c in self._best(pool)]
+
+    def _one_item(
+        self, lead: Candidate | None, item: Candidate
+    ) -> tuple[Candidate | None, list[Candidate]]:
+        """One item of a list; a sub-heading comes with what is listed under it."""
+        if item.sentence.kind != "heading":
+            return lead, [item]
+        members = self._items(item.document, item.sentence, own_section(item.sentence))
+        if not members:
+            return lead, [item]
+        return item, [self._candidate(item.document, s) for s in members[:MAX_LIST_ITEMS]]
 
     def _filed_under(self, state: State, best: Candidate) -> None:
         """「Xはどの柱に位置づけられる？」: the heading X sits under, then X's sentence."""
@@ -272,8 +298,11 @@ class SelectEvidence:
         prefixes = [path[:depth] for depth in range(1, len(path) + 1)]
         wanted = set(question.tokens)
         anchor = max(prefixes, key=lambda p: (weights.share(wanted, token_set(p[-1])), len(p)))
-        if weights.share(wanted, token_set(anchor[-1])) == 0 and len(path) > 1:
-            anchor = path[:-1]
+        if weights.share(wanted, token_set(anchor[-1])) == 0:
+            if best.sentence.kind != "heading":  # no heading is asked about: the sentence is
+                return None, []  # the answer (「買物、医療・福祉…など」 lists in itself)
+            if len(path) > 1:
+                anchor = path[:-1]
         members = self._items(document, best.sentence, anchor)
         children = [
             s for s in members if s.kind == "heading" and len(own_section(s)) == len(anchor) + 1

@@ -74,6 +74,7 @@ PLACE_SUFFIXES = frozenset("都道府県市区町村")
 MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでともや以、。？?・\s]|$)")
 QUOTED_PHRASE = re.compile(r"「([^」]+)」")
 ORDINAL = re.compile(r"([0-9]+)(?:つ|本|番|項)目(?:の(?:柱|項目|もの|取組))?")  # 「3つ目の柱」
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"  # 「⑤では？」 (NFKC would make it 5)
 ROLES = ("大臣", "長官", "総理", "知事", "市長", "議長", "委員長")
 PERSON = re.compile(r"[一-龥]{2,5}(?:氏|" + "|".join(ROLES) + ")")
 # Who decides or is responsible: a ministry or agency, or a headquarters, council or committee.
@@ -142,6 +143,14 @@ def expected_text(focus: Focus, text: str) -> re.Pattern[str] | None:
     return {Focus.DATE: DATE_TEXT, Focus.MINISTRY: ORGANISATION, Focus.PLACE: PLACE}.get(focus)
 
 
+def ordinal_of(text: str, norm: str) -> int | None:
+    """Which item a question asks for: 「3つ目」, or a circled number as in 「⑤では」."""
+    if match := ORDINAL.search(norm):
+        return int(match.group(1))
+    circled = next((char for char in text if char in CIRCLED), None)
+    return CIRCLED.index(circled) + 1 if circled else None
+
+
 def detect_focus(text: str) -> Focus:
     for focus, pattern in FOCUS_PATTERNS:
         if pattern.search(text):
@@ -180,7 +189,7 @@ def analyse(text: str) -> Question:
         places=places,
         ministries=ministries,
         quoted=tuple(QUOTED_PHRASE.findall(norm)),
-        ordinal=int(ordinal.group(1)) if (ordinal := ORDINAL.search(norm)) else None,
+        ordinal=ordinal_of(text, norm),
         compounds=tuple(
             kept
             for compound in noun_compounds(norm)

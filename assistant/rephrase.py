@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from llama_index.core.llms import LLM
 
 from assistant.generate import rewrite_followup
-from assistant.question import MINISTRY, ORDINAL, PLACE, YEAR, analyse
+from assistant.question import CIRCLED, MINISTRY, ORDINAL, PLACE, YEAR, analyse
 from assistant.state import State
 from index.tokenize import normalize
 
@@ -36,7 +36,6 @@ ATTRIBUTE_TAIL = re.compile(
 )
 QUOTED = re.compile(r"「[^」]+」")
 SLOTS = (QUOTED, YEAR, MINISTRY, PLACE)
-CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 LIST_ITEM = re.compile(r"^\s*(?:[-・●]\s*)(.+)$", re.M)
 MARKERS = re.compile(r"\[\d+\]")
 # 「同じ省」「同省」「その省庁」: the ministry or agency the previous turn named.
@@ -173,5 +172,5 @@ class Rephrase:
         state.standalone, how = rewrite(state.question, state.history)
         if how == "topic" and state.mode == "generative":
             state.standalone = rewrite_followup(self.llm(), state.question, state.history)
-        state.standalone = expand_abbreviations(normalize(state.standalone), self.names())
+        state.standalone = expand_abbreviations(state.standalone, self.names())  # NFKC in analyse
         state.facts = analyse(state.standalone)

@@ -234,9 +234,32 @@ def test_an_ordinal_picks_one_item_of_the_list(
     assistant: Assistant, shipped_index: PolicyIndex
 ) -> None:
     answer = assistant.ask("基本構想の５本柱の2つ目は何？")
-    heading, item = answer.answer.splitlines()
-    assert "５本柱" in heading and item.startswith("②") and not says(answer, "①", "③")
+    heading, *items = answer.answer.splitlines()  # the item, then what is listed under it
+    assert heading.startswith("②") and len(items) == 2 and "地方分散" in items[0]
+    assert "①" not in answer.answer and "③" not in answer.answer
     assert_consistent(answer, shipped_index)
+
+
+def test_a_circled_number_picks_that_item(assistant: Assistant, shipped_index: PolicyIndex) -> None:
+    answer = assistant.ask("5本柱のうち①の中身を教えて")
+    assert answer.answer.startswith("①") and says(answer, "事前防災")
+    assert_consistent(answer, shipped_index)
+
+
+def test_a_page_title_alone_is_not_an_answer(assistant: Assistant) -> None:
+    answer = assistant.ask("地方創生2.0の基本姿勢ではどんな地域を創るのですか")
+    assert says(answer, "人を大事にする地域")
+
+
+def test_a_sentence_that_lists_in_itself_is_the_answer(assistant: Assistant) -> None:
+    answer = assistant.ask("どんな日常生活サービスの維持が困難になっていると挙げられていますか")
+    assert says(answer, "買物、医療・福祉、交通、教育")
+
+
+def test_a_year_named_earlier_on_the_same_line_counts(assistant: Assistant) -> None:
+    # 「2024年度は、…約44万人を育成。下半期の取組により、…上回る見込み。」
+    answer = assistant.ask("2024年度は下半期の取組でどうなる見込みですか")
+    assert says(answer, "上回る見込み")
 
 
 def test_whom_a_measure_is_for_is_not_a_person_question(assistant: Assistant) -> None:

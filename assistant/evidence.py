@@ -235,7 +235,9 @@ class SelectEvidence:
             pool = [c for c in pool if not is_page_title(c.sentence)]
         if not pool:
             return self._refuse(state, f"no sentence answers the {question.focus} asked for")
-        heading_asked_about = pool[0].sentence.kind == "heading" and question.expects is None
+        heading_asked_about = pool[0].sentence.kind == "heading" and (
+            question.expects is None or question.focus is Focus.REASON  # 「…の必要性」 heads them
+        )
         if question.focus is Focus.SECTION:
             self._filed_under(state, sorted(pool, key=lambda c: not quotes(c, question))[0])
         elif question.focus is Focus.LIST or heading_asked_about:

@@ -16,6 +16,7 @@ class Focus(StrEnum):
     PLACE = "place"
     PERSON = "person"
     SECTION = "section"  # which heading (pillar, field…) something is filed under
+    REASON = "reason"  # why, for what purpose
     LIST = "list"
     GENERAL = "general"
 
@@ -37,6 +38,7 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
         ),
     ),
     # 「対象は誰」「誰向け」 ask for a group of people, not a person's name.
+    (Focus.REASON, re.compile(r"理由|なぜ|何故|どうして|目的|要因|原因|背景")),
     (Focus.PERSON, re.compile(r"(?<!対象は)(?:誰|だれ)(?!向け|を対象|が対象)|氏名|人物|著者")),
     (
         Focus.NUMBER,
@@ -85,6 +87,8 @@ NUMBER_TEXT = re.compile(
 DATE_TEXT = re.compile(YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年|か年)|年度末|来年|今後")
 CALENDAR_DAY_ASKED = re.compile(r"日付|何月|何日|年月日|決定日|決ま|決定さ|いつ決|" + THE_DAY)
 CALENDAR_DAY = re.compile(r"\d{1,2}月\d{1,2}日")
+# A sentence that gives a reason or purpose: 「…を進めるためには」「…などにより」「…が不可欠」.
+REASON_TEXT = re.compile(r"ため|ので|により|によって|ことから|背景|不可欠|必要|原因|要因|目指|目的")
 # For a number question, the unit the answer must carry when the question names one.
 UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (re.compile(r"いくら|金額|予算|費用|額|何円"), re.compile(r"\d[\d,.]*(?:万|億|兆)?円")),
@@ -140,7 +144,12 @@ def expected_text(focus: Focus, text: str) -> re.Pattern[str] | None:
     if focus is Focus.PERSON:
         role = next((r for r in ROLES if r in text), None)
         return re.compile(f"[一-龥]{{2,5}}{role}") if role else PERSON
-    return {Focus.DATE: DATE_TEXT, Focus.MINISTRY: ORGANISATION, Focus.PLACE: PLACE}.get(focus)
+    return {
+        Focus.DATE: DATE_TEXT,
+        Focus.MINISTRY: ORGANISATION,
+        Focus.PLACE: PLACE,
+        Focus.REASON: REASON_TEXT,
+    }.get(focus)
 
 
 def ordinal_of(text: str, norm: str) -> int | None:

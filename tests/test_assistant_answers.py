@@ -298,3 +298,17 @@ def test_a_sub_heading_half_named_is_drilled_into(
 @pytest.mark.parametrize("question", ["有識者会議の開催回数は？", "有識者会議は何回開かれましたか"])
 def test_a_count_the_documents_do_not_give_is_refused(assistant: Assistant, question: str) -> None:
     assert assistant.ask(question).refused
+
+
+def test_a_why_question_gets_the_sentence_that_gives_a_reason(
+    assistant: Assistant, shipped_index: PolicyIndex
+) -> None:
+    answer = assistant.ask("デジタル人材の育成・確保が必要な理由は？")
+    assert says(answer, "担い手")
+    assert_consistent(answer, shipped_index)
+
+
+def test_a_why_question_answered_by_a_section_lists_it(assistant: Assistant) -> None:
+    answer = assistant.ask("なぜ地方創生2.0を起動する必要があるのですか")
+    heading, *items = answer.answer.splitlines()
+    assert "必要性" in heading and len(items) >= 3

@@ -18,6 +18,7 @@ from assistant.question import Focus, analyse
         ("各省庁の施策を一覧にして", Focus.LIST),
         ("その研修の対象は誰ですか", Focus.GENERAL),  # a group, not a person's name
         ("最後の著書を書いたのは誰？", Focus.PERSON),
+        ("地方離れが進む原因は？", Focus.REASON),
     ],
 )
 def test_focus(question: str, focus: Focus) -> None:

@@ -17,7 +17,7 @@ from assistant.question import Focus, Question
 from assistant.state import Candidate, State
 from corpus.model import ExtractedDocument, Sentence
 from index.policy_index import PolicyIndex
-from index.tokenize import normalize, token_set, tokenize
+from index.tokenize import normalize, token_set
 
 LEXICAL_WEIGHT, DENSE_WEIGHT, FOCUS_WEIGHT = 0.55, 0.30, 0.15
 HEADING_CREDIT = 0.5  # a question word found only in the section heading counts half
@@ -25,7 +25,6 @@ NEARBY_CREDIT = 0.3  # …and one found only in the surrounding chunk a little
 MIN_COVERAGE = 0.5  # below this lexical coverage the documents are taken not to answer
 MIN_COVERAGE_WITH_NAMES = 0.2
 MIN_COVERAGE_FOR_FACTS = 0.4  # a number/date/name question: the fact itself is checked too
-
 SECOND_SENTENCE_RATIO = 0.9
 MAX_LIST_ITEMS = 12
 LEFTOVER_WORDS = frozenset({"等", "ほか", "他", "等々"})  # a list line of only these (or など)
@@ -260,7 +259,7 @@ class SelectEvidence:
         members = self._items(item.document, item.sentence, own_section(item.sentence))
         if not members:
             return lead, [item]
-        return item, [self._candidate(item.document, s) for s in members[:MAX_LIST_ITEMS]]
+        return item, self._candidates(item.document, members)
 
     def _filed_under(self, state: State, best: Candidate) -> None:
         """「Xはどの柱に位置づけられる？」: the heading X sits under, then X's sentence."""
@@ -315,7 +314,7 @@ class SelectEvidence:
         if len(named) == 1:
             anchor, children = own_section(named[0]), []
             members = self._items(document, best.sentence, anchor)
-        items = [self._candidate(document, s) for s in (children or members)[:MAX_LIST_ITEMS]]
+        items = self._candidates(document, children or members)
         return self._heading(document, best.sentence.page, anchor), items
 
     def _items(
@@ -325,7 +324,7 @@ class SelectEvidence:
         return [
             s
             for s in self._members(document, near, section)
-            if s.kind == "heading" or set(tokenize(s.text)) - LEFTOVER_WORDS
+            if s.kind == "heading" or token_set(s.text) - LEFTOVER_WORDS
         ]
 
     def _enumeration(self, best: Candidate) -> list[Candidate]:
@@ -344,9 +343,7 @@ class SelectEvidence:
             if not (starts_line and ends_line and s.kind == "text" and s.text[-1] not in "。！？"):
                 break
             items.append(s)
-        if len(items) < 2:
-            return []
-        return [self._candidate(best.document, s) for s in items[:MAX_LIST_ITEMS]]
+        return self._candidates(best.document, items) if len(items) > 1 else []
 
     def _heading(
         self, document: ExtractedDocument, page: int, section: tuple[str, ...]
@@ -363,6 +360,12 @@ class SelectEvidence:
             None,
         )
         return self._candidate(document, heading) if heading else None
+
+    def _candidates(
+        self, document: ExtractedDocument, sentences: list[Sentence]
+    ) -> list[Candidate]:
+        """The first MAX_LIST_ITEMS of ``sentences`` as list items."""
+        return [self._candidate(document, s) for s in sentences[:MAX_LIST_ITEMS]]
 
     def _candidate(self, document: ExtractedDocument, sentence: Sentence) -> Candidate:
         chunk = self.index.chunk_containing(

@@ -29,18 +29,8 @@ class Candidate:
     score: float = 0.0
 
     def evidence(self) -> Evidence:
-        return Evidence(
-            doc_id=self.document.doc_id,
-            title=self.document.title,
-            source=self.document.source,
-            page=self.sentence.page,
-            section=self.sentence.section_path,
-            text=self.sentence.text,
-            start=self.sentence.start,
-            end=self.sentence.end,
-            chunk_id=self.chunk_id,
-            chunk_text=self.chunk_text,
-            score=round(self.score, 4),
+        return Evidence.of_sentence(
+            self.document, self.sentence, self.chunk_id, self.chunk_text, round(self.score, 4)
         )
 
 

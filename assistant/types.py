@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from corpus.model import ExtractedDocument, Sentence
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -21,6 +23,30 @@ class Evidence:
     chunk_id: str
     chunk_text: str  # the chunk that holds the sentence (for highlighting)
     score: float = 0.0
+
+    @classmethod
+    def of_sentence(
+        cls,
+        document: ExtractedDocument,
+        sentence: Sentence,
+        chunk_id: str,
+        chunk_text: str,
+        score: float = 0.0,
+    ) -> Evidence:
+        """``sentence`` of ``document`` as evidence, inside the chunk ``chunk_id``."""
+        return cls(
+            doc_id=document.doc_id,
+            title=document.title,
+            source=document.source,
+            page=sentence.page,
+            section=sentence.section_path,
+            text=sentence.text,
+            start=sentence.start,
+            end=sentence.end,
+            chunk_id=chunk_id,
+            chunk_text=chunk_text,
+            score=score,
+        )
 
     def cite(self, n: int) -> Citation:
         """This evidence as citation [n], quoting the sentence."""

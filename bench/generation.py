@@ -43,18 +43,7 @@ def shipped_evidence(count: int) -> list[Evidence]:
     page = next(p for p in document.pages if p.title == PAGE_TITLE)
     sentences = [s for s in document.sentences if s.page == page.number and s.kind != "heading"]
     return [
-        Evidence(
-            doc_id=document.doc_id,
-            title=document.title,
-            source=document.source,
-            page=s.page,
-            section=s.section_path,
-            text=s.text,
-            start=s.start,
-            end=s.end,
-            chunk_id=f"{document.doc_id}-{s.page}",
-            chunk_text=page.text,
-        )
+        Evidence.of_sentence(document, s, f"{document.doc_id}-{s.page}", page.text)
         for s in sentences[:count]
     ]
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from llama_index.core.llms import LLM
+
+from assistant.generate import fit_to_context, stream_answer
 from assistant.types import Evidence
+from assistant.verify_generated import verify
 
 
 def evidence(
@@ -32,3 +36,15 @@ PLAN_EVIDENCE = [
         "北海道では、農業のスマート化に向けてドローン研修を年間120回実施する。", "スマート農業", 4
     ),
 ]
+
+
+def assert_answer_cites(llm: LLM, question: str, fact: str, cited: Evidence) -> None:
+    """``llm`` streams an answer to ``question`` that verifies, states ``fact`` and has one
+    citation, [1], quoting ``cited``."""
+    evidence = fit_to_context(llm, PLAN_EVIDENCE, question)
+    tokens = list(stream_answer(llm, question, evidence))
+    assert len(tokens) > 3
+    result = verify("".join(tokens), evidence, question)
+    assert result.supported, result.dropped
+    assert fact in result.text
+    assert [(c.n, c.page, c.quote) for c in result.citations] == [(1, cited.page, cited.text)]

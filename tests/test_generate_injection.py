@@ -47,18 +47,7 @@ def injected_evidence(tmp_path_factory: pytest.TempPathFactory) -> list[Evidence
     document = extract_document(path)
     page = document.page(1)
     evidence = [
-        Evidence(
-            doc_id=document.doc_id,
-            title=document.title,
-            source=document.source,
-            page=s.page,
-            section=s.section_path,
-            text=s.text,
-            start=s.start,
-            end=s.end,
-            chunk_id=f"{document.doc_id}-1",
-            chunk_text=page.text,
-        )
+        Evidence.of_sentence(document, s, f"{document.doc_id}-1", page.text)
         for s in document.sentences
         if s.kind == "text"
     ]

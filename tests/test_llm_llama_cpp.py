@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from llama_index.core.llms import LLM
 
-from assistant.generate import answer_messages, fit_to_context, rewrite_followup, stream_answer
+from assistant.generate import answer_messages, fit_to_context, rewrite_followup
 from assistant.llm import LlamaCppChatLLM, LLMConfig, build_llm
-from assistant.verify_generated import content_words, verify
-from tests.llm_fixtures import PLAN_EVIDENCE
+from assistant.verify_generated import content_words
+from tests.llm_fixtures import PLAN_EVIDENCE, assert_answer_cites
 
 EVIDENCE = PLAN_EVIDENCE
 
@@ -26,15 +26,8 @@ def test_default_config_loads_the_packaged_qwen_gguf(qwen: LLM) -> None:
 
 
 def test_answer_is_grounded_and_its_citation_verifies(qwen: LLM) -> None:
-    question = "みどり市は何を配備しますか？"
-    evidence = fit_to_context(qwen, EVIDENCE, question)
-    assert evidence == EVIDENCE
-    tokens = list(stream_answer(qwen, question, evidence))
-    assert len(tokens) > 3
-    result = verify("".join(tokens), evidence, question)
-    assert result.supported, result.dropped
-    assert "電子黒板" in result.text
-    assert [(c.n, c.page, c.quote) for c in result.citations] == [(1, 2, EVIDENCE[0].text)]
+    assert fit_to_context(qwen, EVIDENCE, "みどり市は何を配備しますか？") == EVIDENCE
+    assert_answer_cites(qwen, "みどり市は何を配備しますか？", "電子黒板", EVIDENCE[0])
 
 
 def test_streaming_equals_the_whole_reply_at_temperature_zero(qwen: LLM) -> None:

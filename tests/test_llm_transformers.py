@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from llama_index.core.llms import LLM
 
-from assistant.generate import fit_to_context, stream_answer
 from assistant.llm import Backend, LLMConfig, TransformersChatLLM, build_llm
 from assistant.local_model import QWEN_CODER_05B, models_dir
-from assistant.verify_generated import verify
-from tests.llm_fixtures import PLAN_EVIDENCE
+from tests.llm_fixtures import PLAN_EVIDENCE, assert_answer_cites
 
 pytest.importorskip("transformers", reason="the hf extra is not installed")
 
@@ -34,10 +32,4 @@ def test_gguf_is_converted_once_and_cached_as_safetensors(qwen_hf: LLM) -> None:
 
 def test_answer_streams_and_its_citation_verifies(qwen_hf: LLM) -> None:
     question = "北海道ではドローン研修を年に何回実施しますか？"
-    evidence = fit_to_context(qwen_hf, EVIDENCE, question)
-    tokens = list(stream_answer(qwen_hf, question, evidence))
-    assert len(tokens) > 3
-    result = verify("".join(tokens), evidence, question)
-    assert result.supported, result.dropped
-    assert "120回" in result.text
-    assert [(c.n, c.page, c.quote) for c in result.citations] == [(1, 4, EVIDENCE[2].text)]
+    assert_answer_cites(qwen_hf, question, "120回", EVIDENCE[2])

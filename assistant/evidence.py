@@ -108,8 +108,8 @@ def named_entities(question: Question) -> tuple[str, ...]:
 
 
 def year_roles(text: str, year: str) -> set[str]:
-    """How ``text`` uses ``year``: the year itself (「2022年度は」), the start of a range
-    (「2022年度から」) or a deadline (「2024年度末までに」)."""
+    """How ``text`` uses ``year``: the year itself (「2030年度は」), the start of a range
+    (「2030年度から」) or a deadline (「2030年度末までに」)."""
     roles = set()
     for match in re.finditer(re.escape(year), text):
         after = text[match.end() :]
@@ -120,7 +120,7 @@ def year_roles(text: str, year: str) -> set[str]:
 
 
 def line_before(candidate: Candidate) -> str:
-    """What precedes the sentence on its line (「2024年度は…。」 before 「下半期の取組により…」)."""
+    """What precedes the sentence on its line (「2030年度は…。」 before 「下半期は…」)."""
     sentence = candidate.sentence
     page = candidate.document.page(sentence.page).text
     return page[page.rfind("\n", 0, sentence.start) + 1 : sentence.start]
@@ -129,7 +129,7 @@ def line_before(candidate: Candidate) -> str:
 def mentions(candidate: Candidate, question: Question) -> bool:
     """Whether the sentence (with its section headings and what precedes it on its line) names
     the question's years, places and ministries, a year in the role the question gives it (a
-    range from 2022年度 is not 2022年度)."""
+    range from 2030年度 is not 2030年度)."""
     sentence = normalize(candidate.sentence.text)
     context = line_before(candidate) + " ".join(candidate.sentence.section)
     text = sentence + normalize(context)
@@ -149,8 +149,8 @@ def quotes(candidate: Candidate, question: Question) -> bool:
 
 
 def holds_compounds(candidate: Candidate, question: Question) -> bool:
-    """Whether every noun of the question's compounds is in the sentence or its headings: the
-    target for 女性デジタル人材 is not the one for デジタル人材."""
+    """Whether every noun of the question's compounds is in the sentence or its headings: a
+    target for 高齢者X人材 is not the one for X人材."""
     text = normalize(candidate.sentence.text + " ".join(candidate.sentence.section))
     return all(noun in text for compound in question.compounds for noun in compound)
 
@@ -301,7 +301,7 @@ class SelectEvidence:
         anchor = max(prefixes, key=lambda p: (weights.share(wanted, token_set(p[-1])), len(p)))
         if weights.share(wanted, token_set(anchor[-1])) == 0:
             if best.sentence.kind != "heading":  # no heading is asked about: the sentence is
-                return None, []  # the answer (「買物、医療・福祉…など」 lists in itself)
+                return None, []  # the answer (「A、B、Cなど…」 lists in itself)
             if len(path) > 1:
                 anchor = path[:-1]
         members = self._items(document, best.sentence, anchor)

@@ -307,6 +307,7 @@ class PolicyIndex:
         return [
             (chunk_id, 1.0 - distance)
             for chunk_id, distance in zip(found["ids"][0], found["distances"][0], strict=True)
+            if chunk_id in self._chunk_by_id  # not vectors of an ingest still under way
         ]
 
     def documents(self) -> list[DocumentSummary]:

@@ -79,3 +79,15 @@ def test_hits_are_page_text_slices(shipped_index: PolicyIndex) -> None:
 def test_unknown_mode_is_rejected(shipped_index: PolicyIndex) -> None:
     with pytest.raises(ValueError, match="unknown search mode"):
         shipped_index.search("地方", mode="fuzzy")  # type: ignore[arg-type]
+
+
+def test_vectors_the_registry_does_not_list_yet_are_skipped(shipped_index: PolicyIndex) -> None:
+    """An ingest in another process writes vectors before its registry file (the commit point)."""
+    query = "自動運転バスの運行"
+    vector = shipped_index.embed_model.get_query_embedding(query)
+    shipped_index.collection.add(ids=["in-flight-0"], embeddings=[vector])
+    try:
+        hits = shipped_index.search(query, k=5, mode="dense")
+        assert hits and "in-flight-0" not in {h.chunk_id for h in hits}
+    finally:
+        shipped_index.collection.delete(ids=["in-flight-0"])

@@ -137,7 +137,7 @@ def rewrite(question: str, history: Sequence[Turn]) -> tuple[str, str]:
 
 def _abbreviates(short: str, name: str) -> bool:
     """経産省 → 経済産業省: same first and last character, the rest in order."""
-    if short == name or short[0] != name[0] or short[-1] != name[-1]:
+    if not short or not name or short == name or (short[0], short[-1]) != (name[0], name[-1]):
         return False
     rest = iter(name)
     return all(char in rest for char in short)
@@ -145,7 +145,7 @@ def _abbreviates(short: str, name: str) -> bool:
 
 def expand_abbreviations(text: str, names: Iterable[str]) -> str:
     """Replace abbreviated ministry names by the one full name they abbreviate."""
-    known = set(names)
+    known = {name for name in names if name}
     for short in set(MINISTRY.findall(text)) - known:
         matches = [name for name in known if _abbreviates(short, name)]
         if len(matches) == 1:

@@ -60,3 +60,14 @@ def test_same_ministry_becomes_the_ministry_the_last_answer_named(pointer: str) 
     ]
     rewritten = standalone_question(f"{pointer}はほかに何をしていますか", history)
     assert rewritten == "総務省はほかに何をしていますか"
+
+
+def test_an_empty_table_subject_does_not_break_abbreviation_lookup() -> None:
+    # A real PDF's table had rows with an empty owner cell; 「金融庁の…」 then raised IndexError.
+    from assistant.rephrase import expand_abbreviations
+
+    assert (
+        expand_abbreviations("金融庁の報告の主な内容は?", ["", "総務省"])
+        == "金融庁の報告の主な内容は?"
+    )
+    assert expand_abbreviations("国交省の取組", ["", "国土交通省"]) == "国土交通省の取組"

@@ -1,7 +1,6 @@
-"""``python -m assistant`` is the ``policy-qa`` command."""
+"""``python -m assistant`` is the ``policy-qa`` command (a launcher: the command line itself
+lives on top of every layer, in ``ui.cli``)."""
 
-import sys
+import runpy
 
-from assistant.cli import main
-
-sys.exit(main())
+runpy.run_module("ui.cli", run_name="__main__", alter_sys=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from assistant.pipeline import Assistant
 from assistant.types import Answer
+from eval.baselines import NaiveReader
 from eval.dataset import EvalItem
 from eval.metrics import Passage, answer_correct, page_supported, quote_supported
 from eval.retrieval import RetrievalResult
@@ -111,6 +112,24 @@ def ask_all(
         record.pieces_per_s = rate
         record.path = answer.path
         record.timings = dict(answer.timings)
+        records.append(record)
+    return records
+
+
+def naive_answers(
+    reader: NaiveReader,
+    items: Sequence[EvalItem],
+    embed: Callable[[str], list[float]],
+    known_vectors: Mapping[str, list[float]],
+) -> list[AnswerRecord]:
+    """The naive reader's answers to the questions as asked (it has no chat history)."""
+    records = []
+    for item in items:
+        vector = known_vectors.get(item.question) or embed(item.question)
+        started = time.perf_counter()
+        text, citations = reader.answer(item.question, vector)
+        record = grade(item, reader.name, text, False, citations, item.question)
+        record.latency = time.perf_counter() - started
         records.append(record)
     return records
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from eval.baselines import BASELINES
+from eval.baselines import ANSWER_BASELINES
 from eval.summary import RANKING_KEYS
 
 RUN_FILE = re.compile(r"^\d{8}-\d{6}-")
@@ -53,7 +53,12 @@ def our_systems(results: dict[str, Any]) -> list[str]:
 
 
 def baseline_systems(results: dict[str, Any]) -> list[str]:
-    return [name for name in BASELINES if name in results["answers"]]
+    return [name for name in ANSWER_BASELINES if name in results["answers"]]
+
+
+def document_list(doc_ids: Sequence[str], shown: int = 8) -> str:
+    more = f" and {len(doc_ids) - shown} more" if len(doc_ids) > shown else ""
+    return ", ".join(doc_ids[:shown]) + more
 
 
 # ---- sections -------------------------------------------------------------------------------
@@ -61,12 +66,13 @@ def main_table(results: dict[str, Any]) -> list[str]:
     retriever = f"ours-{results['run']['retriever']}"
     rows: list[list[Any]] = []
     for name in our_systems(results) + baseline_systems(results):
-        ranking = results["retrieval"][retriever if name.startswith("ours-") else name]["overall"]
+        ranked_by = retriever if name.startswith("ours-") else name
+        ranking = results["retrieval"].get(ranked_by, {}).get("overall", {})
         answer = results["answers"][name]["overall"]
         label = f"{name} ({results['run']['retriever']})" if name.startswith("ours-") else name
         rows.append([
             label,
-            *(ranking[key] for key in RANKING_KEYS),
+            *(ranking.get(key) for key in RANKING_KEYS),
             answer["accuracy"],
             answer["accuracy_answerable"],
             answer["citation_support"],
@@ -74,10 +80,12 @@ def main_table(results: dict[str, Any]) -> list[str]:
             answer["refusal_precision"],
             answer["refusal_recall"],
             answer["answer_chars_p50"],
+            answer["answer_chars_p50_nonlist"],
         ])
     header = ["system", "R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "accuracy",
               "accuracy (answerable)", "citation support (quote)", "citation support (page)",
-              "refusal P", "refusal R", "answer chars (median)"]
+              "refusal P", "refusal R", "answer chars (median)",
+              "non-list answer chars (median)"]
     return table(header, rows)
 
 
@@ -203,7 +211,7 @@ def markdown(results: dict[str, Any], plots: dict[str, str]) -> str:
         "",
         f"- command: `{run['command']}`",
         f"- questions: {run['questions']} from `{run['questions_file']}`; corpus: "
-        f"{run['corpus']} ({', '.join(run['documents'])})",
+        f"{run['corpus']} ({document_list(run['documents'])})",
         f"- assistant retriever: {run['retriever']}; "
         f"baselines: {'yes' if run['baselines'] else 'no'}",
         f"- run time: **{run['total_seconds']:.1f} s** on {run['cpus']} CPUs ({phases})",

@@ -18,6 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from eval.dataset import QUESTIONS, DatasetError, EvalItem, load_items
+from eval.jaquad import SPLITS, JaquadMissing
 
 if TYPE_CHECKING:
     from eval.answers import AnswerRecord
@@ -66,8 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baselines", action="store_true",
                         help="also score plain BM25 and llama-index's default pipeline")
     parser.add_argument("--questions", type=Path, default=QUESTIONS, metavar="FILE")
-    parser.add_argument("--corpus", type=Path, default=None, metavar="DIR",
-                        help="evaluate against the documents in DIR (default: shipped corpus)")
+    parser.add_argument("--corpus", type=Path, nargs="+", default=None, metavar="PATH",
+                        help="evaluate against these files or folders (default: shipped corpus)")
+    parser.add_argument("--jaquad", choices=SPLITS, default=None, metavar="SPLIT",
+                        help="JaQuAD train|dev as a retrieval task (instead of --questions)")
+    parser.add_argument("--jaquad-dir", type=Path, default=None, metavar="DIR",
+                        help="JaQuAD folder (default $POLICY_QA_JAQUAD or ../shared/data/jaquad)")
+    parser.add_argument("--answerable", type=_positive, default=1200, metavar="N",
+                        help="JaQuAD: answerable questions sampled from the indexed articles")
+    parser.add_argument("--unanswerable", type=_positive, default=150, metavar="N",
+                        help="JaQuAD: questions sampled from the held-out articles")
     parser.add_argument("--out", type=Path, default=RESULTS, metavar="DIR")
     parser.add_argument("--limit", type=_positive, default=None, metavar="N",
                         help="only the first N questions")
@@ -84,15 +93,15 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def corpus_files(folder: Path) -> list[Path]:
-    """The ingestible files under ``folder``."""
+def corpus_files(paths: Sequence[Path]) -> list[Path]:
+    """The ingestible files named by ``paths`` (folders searched recursively)."""
     from index.ingest import expand_paths
 
-    if not folder.is_dir():
-        raise CorpusError(f"{folder}: not a folder")
-    files, _ = expand_paths([folder])
+    files, missing = expand_paths(paths)
+    if missing:
+        raise CorpusError(missing[0].message)
     if not files:
-        raise CorpusError(f"{folder}: no PDF, .txt or .md files")
+        raise CorpusError(f"{' '.join(map(str, paths))}: no PDF, .txt or .md files")
     return files
 
 
@@ -105,7 +114,7 @@ def corpus_home(home: Path, files: Sequence[Path]) -> Path:
 
 
 def open_eval_index(
-    home: str | None, corpus: Path | None, progress: bool
+    home: str | None, corpus: Sequence[Path] | None, progress: bool
 ) -> tuple[PolicyIndex, list[Path]]:
     """The index to evaluate and the files it was built from."""
     from corpus.manifest import shipped_pdfs
@@ -126,7 +135,7 @@ def open_eval_index(
     for failure in report.failed:
         print(f"warning: skipped {failure.message}", file=sys.stderr)
     if index.is_empty:
-        raise CorpusError(f"{corpus}: none of its files could be read")
+        raise CorpusError(f"{' '.join(map(str, corpus))}: none of its files could be read")
     return index, files
 
 
@@ -184,8 +193,8 @@ def retrieval_runs(
 
 def evaluate(args: argparse.Namespace, items: list[EvalItem], clock: Clock) -> dict[str, Any]:
     """Everything the report needs: run facts, metrics per system, per-question records."""
-    from eval.answers import top_passage_answers
-    from eval.baselines import BASELINES
+    from eval.answers import naive_answers, top_passage_answers
+    from eval.baselines import BASELINES, NAIVE_NAME, NaiveReader
     from eval.retrieval import recording_query_vectors, run_retrievers
     from eval.summary import summarize_answers, summarize_retrieval
 
@@ -201,6 +210,9 @@ def evaluate(args: argparse.Namespace, items: list[EvalItem], clock: Clock) -> d
         retrieval = run_retrievers(runs, items, embed, known_vectors, not args.quiet)
     for name in BASELINES if args.baselines else ():
         answers[name] = top_passage_answers(name, items, retrieval[name])
+    if args.baselines:
+        with clock.phase("naive-reader"):
+            answers[NAIVE_NAME] = naive_answers(NaiveReader(index), items, embed, known_vectors)
 
     return {
         "run": {
@@ -210,7 +222,7 @@ def evaluate(args: argparse.Namespace, items: list[EvalItem], clock: Clock) -> d
             "questions_file": str(args.questions),
             "questions": len(items),
             "limit": args.limit,
-            "corpus": str(args.corpus) if args.corpus else "shipped",
+            "corpus": corpus_label(args),
             "index_home": str(index.home),
             "documents": sorted(d.doc_id for d in index.documents()),
             "cpus": os.cpu_count(),
@@ -221,6 +233,24 @@ def evaluate(args: argparse.Namespace, items: list[EvalItem], clock: Clock) -> d
         "passages": {name: pool_stats(r) for name, r, _ in runs if ":" not in name},
         "questions": question_records(items, answers, retrieval),
     }
+
+
+def corpus_label(args: argparse.Namespace) -> str:
+    if args.jaquad:
+        return f"JaQuAD {args.jaquad} ({len(args.corpus)} articles indexed)"
+    return " ".join(map(str, args.corpus)) if args.corpus else "shipped"
+
+
+def jaquad_task(args: argparse.Namespace) -> list[EvalItem]:
+    """JaQuAD as documents (written into the data folder) and its sampled questions;
+    ``args.corpus`` is set to the written files."""
+    from eval.jaquad import eval_items, load_split, write_corpus
+    from index.store import data_home
+
+    articles = load_split(args.jaquad, args.jaquad_dir)
+    args.corpus = write_corpus(articles, data_home(args.home) / f"jaquad-{args.jaquad}-docs")
+    args.questions = f"jaquad:{args.jaquad}"
+    return eval_items(articles, args.answerable, args.unanswerable)[: args.limit]
 
 
 def llm_description(args: argparse.Namespace) -> dict[str, str]:
@@ -286,12 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     clock = Clock()
     args = build_parser().parse_args(argv)
     try:
-        items = load_items(args.questions, args.limit)
+        items = jaquad_task(args) if args.jaquad else load_items(args.questions, args.limit)
         results = evaluate(args, items, clock)
         results["run"]["command"] = " ".join(
             ["python -m eval run", shlex.join(argv if argv is not None else sys.argv[2:])]
         ).strip()
-    except (DatasetError, CorpusError, LLMConfigError, ModelUnavailable) as err:
+    except (DatasetError, CorpusError, JaquadMissing, LLMConfigError, ModelUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     from eval.report import write_results

@@ -42,6 +42,9 @@ def answer_metrics(pairs: Sequence[tuple[EvalItem, AnswerRecord]]) -> Metrics:
         "answer_chars_p50": _rounded(
             percentile([len(r.answer) for _, r in pairs if not r.refused], 50)
         ),
+        "answer_chars_p50_nonlist": _rounded(
+            percentile([len(r.answer) for i, r in pairs if not r.refused and i.type != "list"], 50)
+        ),
         **refusal_scores([i.refuse for i, _ in pairs], [r.refused for _, r in pairs]),
         "latency_p50": percentile(latencies, 50),
         "latency_p95": percentile(latencies, 95),

@@ -16,7 +16,12 @@ from eval.run import main
 from index.policy_index import PolicyIndex
 
 SMALL = Path(__file__).parent / "fixtures" / "eval_small.jsonl"
-SYSTEMS = ("ours-extractive", "baseline-bm25okapi", "baseline-llamaindex")
+SYSTEMS = (
+    "ours-extractive",
+    "baseline-naive-reader",
+    "baseline-bm25okapi",
+    "baseline-llamaindex",
+)
 RETRIEVERS = ("ours-bm25", "ours-dense", "ours-hybrid", "baseline-bm25okapi", "baseline-llamaindex")
 
 
@@ -217,7 +222,10 @@ def test_another_corpus_gets_its_own_index(tmp_path: Path) -> None:
     ("argv", "message"),
     [
         (["--questions", "absent.jsonl"], "absent.jsonl: no such file"),
-        (["--questions", str(SMALL), "--corpus", "no-such-folder"], "no-such-folder: not a folder"),
+        (
+            ["--questions", str(SMALL), "--corpus", "no-such-folder"],
+            "no-such-folder: no such file or folder",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

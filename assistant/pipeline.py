@@ -9,7 +9,7 @@ verified against its sources); every other stage is shared by both modes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from threading import Lock
 
 from llama_index.core.llms import LLM
@@ -71,10 +71,17 @@ class Assistant:
         self.composers[state.mode](state)
 
     def _new_state(
-        self, question: str, history: Sequence[dict[str, str]], doc_id: str | None, mode: str | None
+        self,
+        question: str,
+        history: Sequence[dict[str, str]],
+        doc_ids: Collection[str] | None,
+        mode: str | None,
     ) -> State:
         state = State(
-            question=question, history=list(history), doc_id=doc_id, mode=mode or self.mode
+            question=question,
+            history=list(history),
+            doc_ids=None if doc_ids is None else frozenset(doc_ids),
+            mode=mode or self.mode,
         )
         if state.mode not in MODES:
             raise ValueError(f"unknown answer mode {state.mode!r}")
@@ -97,14 +104,14 @@ class Assistant:
         self,
         question: str,
         history: Sequence[dict[str, str]] = (),
-        doc_id: str | None = None,
+        doc_ids: Collection[str] | None = None,
         mode: str | None = None,
     ) -> Iterator[str | Answer]:
         """Text pieces as they are ready, then the final :class:`Answer` with its citations.
 
         In generative mode the pieces are the model's tokens before verification; the final
         answer holds only the verified sentences (or the extractive fallback)."""
-        state = self._new_state(question, history, doc_id, mode)
+        state = self._new_state(question, history, doc_ids, mode)
         yield from self._run_stages(state)
         yield self._answer(state)
 
@@ -112,11 +119,11 @@ class Assistant:
         self,
         question: str,
         history: Sequence[dict[str, str]] = (),
-        doc_id: str | None = None,
+        doc_ids: Collection[str] | None = None,
         mode: str | None = None,
     ) -> State:
         """Every stage in order on one question; the final state (for tests and tools)."""
-        state = self._new_state(question, history, doc_id, mode)
+        state = self._new_state(question, history, doc_ids, mode)
         for _ in self._run_stages(state):
             pass
         return state
@@ -125,10 +132,10 @@ class Assistant:
         self,
         question: str,
         history: Sequence[dict[str, str]] = (),
-        doc_id: str | None = None,
+        doc_ids: Collection[str] | None = None,
         mode: str | None = None,
     ) -> Answer:
-        *_, answer = self.stream(question, history, doc_id, mode)
+        *_, answer = self.stream(question, history, doc_ids, mode)
         assert isinstance(answer, Answer)
         return answer
 
@@ -143,4 +150,6 @@ class Assistant:
             mode=state.mode,
             path=state.path,
             timings=state.timings,
+            outcome="refused" if state.refused else "answered",
+            reason=state.refusal_reason,
         )

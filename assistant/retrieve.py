@@ -39,7 +39,7 @@ class Retrieve:
         for text, mode, k in runs:
             vector = state.query_vector if text == query else None
             for hit in self.index.search(
-                text, k=k, mode=mode, doc_id=state.doc_id, query_vector=vector
+                text, k=k, mode=mode, doc_ids=state.doc_ids, query_vector=vector
             ):
                 hits.setdefault(hit.chunk_id, hit)
         return list(hits.values())

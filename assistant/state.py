@@ -38,7 +38,7 @@ class Candidate:
 class State:
     question: str
     history: list[dict[str, str]]
-    doc_id: str | None = None
+    doc_ids: frozenset[str] | None = None  # ask only these documents (None: all)
     mode: str = "extractive"  # "extractive" | "generative"
     standalone: str = ""
     facts: Question | None = None

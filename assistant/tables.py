@@ -59,17 +59,17 @@ class TableLookup:
         self.index = index
         self.weights = weights
 
-    def tables(self, doc_id: str | None) -> list[Table]:
+    def tables(self, doc_ids: frozenset[str] | None) -> list[Table]:
         grouped: dict[tuple[str, int, int], Table] = defaultdict(list)
         for record in self.index.table_records():
-            if record.subject and doc_id in (None, record.doc_id):
+            if record.subject and (doc_ids is None or record.doc_id in doc_ids):
                 grouped[(record.doc_id, record.page, record.table)].append(record)
         return list(grouped.values())
 
     def __call__(self, state: State) -> None:
         question = state.facts
         assert question is not None
-        tables = self.tables(state.doc_id)
+        tables = self.tables(state.doc_ids)
         if question.focus in (Focus.NUMBER, Focus.DATE, Focus.PERSON):  # not what rows hold
             return
         named = [r for t in tables for r in t if names_subject(question, r.subject)]

@@ -85,6 +85,8 @@ class Answer:
     mode: str = "extractive"  # "extractive" | "generative"
     path: str = "extractive"  # what produced the text: "generative", "fallback-extractive", …
     timings: dict[str, float] = field(default_factory=dict)
+    outcome: str = "answered"  # "answered" | "refused" | "failed"
+    reason: str = ""  # why it was refused or failed (one line)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,4 +97,6 @@ class Answer:
             "standalone_question": self.standalone_question,
             "mode": self.mode,
             "path": self.path,
+            "outcome": self.outcome,
+            "reason": self.reason,
         }

@@ -6,7 +6,7 @@ scores are 0) and ignores ``tokenizer=``; this subclass indexes and queries bm25
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import bm25s
 import numpy as np
@@ -47,23 +47,29 @@ class JapaneseBM25Retriever(BM25Retriever):
         self._doc_ids = np.array([entry.get("doc_id", "") for entry in self.corpus])
         self._rows = np.arange(len(self.corpus))
 
-    def search(self, query: str, k: int, doc_id: str | None = None) -> list[NodeWithScore]:
-        """Top ``k`` chunks with a positive score, optionally within one document."""
+    def search(
+        self, query: str, k: int, doc_ids: Collection[str] | None = None
+    ) -> list[NodeWithScore]:
+        """Top ``k`` chunks with a positive score, optionally within some documents."""
         return [
             NodeWithScore(node=metadata_dict_to_node(self.corpus[row]), score=score)
-            for row, score in self._top(query, k, doc_id)
+            for row, score in self._top(query, k, doc_ids)
         ]
 
-    def scored_ids(self, query: str, k: int, doc_id: str | None = None) -> list[tuple[str, float]]:
+    def scored_ids(
+        self, query: str, k: int, doc_ids: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
         """Like ``search`` but only node ids and scores (no node rebuilt from its JSON)."""
-        return [(self.corpus[row]["node_id"], score) for row, score in self._top(query, k, doc_id)]
+        return [(self.corpus[row]["node_id"], score) for row, score in self._top(query, k, doc_ids)]
 
-    def _top(self, query: str, k: int, doc_id: str | None) -> list[tuple[int, float]]:
+    def _top(
+        self, query: str, k: int, doc_ids: Collection[str] | None
+    ) -> list[tuple[int, float]]:
         """Corpus rows and scores of the best ``k`` positive-scoring chunks."""
         query_tokens = tokenize(query)
         if not query_tokens or not len(self.corpus):
             return []
-        mask = (self._doc_ids == doc_id).astype(np.float32) if doc_id else None
+        mask = np.isin(self._doc_ids, list(doc_ids)).astype(np.float32) if doc_ids else None
         rows, scores = self.bm25.retrieve(
             [query_tokens],
             corpus=self._rows,  # positions, not the stored node dicts

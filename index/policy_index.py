@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from chromadb.api.models.Collection import Collection
+from chromadb.api.models.Collection import Collection as ChromaCollection
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -258,25 +258,26 @@ class PolicyIndex:
         query: str,
         k: int = 10,
         mode: SearchMode = "hybrid",
-        doc_id: str | None = None,
+        doc_ids: Collection[str] | None = None,
         query_vector: list[float] | None = None,
     ) -> list[SearchHit]:
-        """Top ``k`` chunks for ``query`` by BM25, dense vectors, or their rank fusion.
+        """Top ``k`` chunks for ``query`` by BM25, dense vectors, or their rank fusion, within
+        ``doc_ids`` when given (an empty collection finds nothing).
 
         ``query_vector`` saves re-embedding a query the caller has already embedded."""
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}: choose one of {', '.join(MODES)}")
-        if self.is_empty or not query.strip():
+        if self.is_empty or not query.strip() or (doc_ids is not None and not doc_ids):
             return []
         if mode == "bm25":
-            ranked = self._lexical(query, k, doc_id)
+            ranked = self._lexical(query, k, doc_ids)
         elif mode == "dense":
-            ranked = self._dense(query, k, doc_id, query_vector)
+            ranked = self._dense(query, k, doc_ids, query_vector)
         else:
             ranked = relative_score_fusion(
                 [
-                    self._lexical(query, CANDIDATES, doc_id),
-                    self._dense(query, CANDIDATES, doc_id, query_vector),
+                    self._lexical(query, CANDIDATES, doc_ids),
+                    self._dense(query, CANDIDATES, doc_ids, query_vector),
                 ],
                 FUSION_WEIGHTS,
             )
@@ -285,13 +286,17 @@ class PolicyIndex:
             for rank, (chunk_id, score) in enumerate(ranked[:k], start=1)
         ]
 
-    def _lexical(self, query: str, k: int, doc_id: str | None) -> Ranking:
+    def _lexical(self, query: str, k: int, doc_ids: Collection[str] | None) -> Ranking:
         self.refresh_lexical()
         bm25 = self._bm25
-        return bm25.scored_ids(query, k, doc_id) if bm25 else []
+        return bm25.scored_ids(query, k, doc_ids) if bm25 else []
 
     def _dense(
-        self, query: str, k: int, doc_id: str | None, query_vector: list[float] | None = None
+        self,
+        query: str,
+        k: int,
+        doc_ids: Collection[str] | None,
+        query_vector: list[float] | None = None,
     ) -> Ranking:
         """Nearest chunks by cosine similarity; their texts come from the registry.
 
@@ -301,7 +306,7 @@ class PolicyIndex:
         found = self.collection.query(
             query_embeddings=[vector],
             n_results=k,
-            where={"doc_id": doc_id} if doc_id else None,
+            where={"doc_id": {"$in": sorted(doc_ids)}} if doc_ids else None,
             include=["distances"],
         )
         return [
@@ -353,7 +358,7 @@ def sentence_id(doc_id: str, sentence: Sentence) -> str:
     return f"{doc_id}:p{sentence.page}:{sentence.start}-{sentence.end}"
 
 
-def _delete(collection: Collection, ids: set[str] | list[str]) -> None:
+def _delete(collection: ChromaCollection, ids: set[str] | list[str]) -> None:
     ordered = sorted(ids)
     for i in range(0, len(ordered), 5000):
         collection.delete(ids=ordered[i : i + 5000])

@@ -74,3 +74,9 @@ def test_ask_without_question_is_a_one_line_error(shipped_home: Path) -> None:
     result = policy_qa(shipped_home, "ask")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: ask needs a QUESTION or --batch FILE"
+
+
+def test_an_unknown_document_id_is_one_line(shipped_home: Path) -> None:
+    result = policy_qa(shipped_home, "ask", "人口減少の影響は？", "--doc", "no-such-doc")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: unknown document id no-such-doc (see `policy-qa docs`)"

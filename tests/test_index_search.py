@@ -65,9 +65,13 @@ def test_every_mode_finds_the_target_in_top3(shipped_index: PolicyIndex, mode: s
 
 
 def test_document_filter_limits_results(shipped_index: PolicyIndex) -> None:
+    both = {d.doc_id for d in shipped_index.documents()}
     for mode in ("bm25", "dense", "hybrid"):
-        hits = shipped_index.search("人口減少", k=10, mode=mode, doc_id=CS)
+        hits = shipped_index.search("人口減少", k=10, mode=mode, doc_ids=[CS])
         assert hits and {h.doc_id for h in hits} == {CS}
+        wide = shipped_index.search("地方", k=20, mode=mode, doc_ids=both)
+        assert {h.doc_id for h in wide} == both
+        assert shipped_index.search("人口減少", k=10, mode=mode, doc_ids=[]) == []
 
 
 def test_hits_are_page_text_slices(shipped_index: PolicyIndex) -> None:

@@ -17,6 +17,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 if TYPE_CHECKING:
     from assistant.pipeline import Assistant
     from assistant.types import Answer
+    from index.policy_index import PolicyIndex
 
 EXIT_BAD_INPUT = 2
 
@@ -76,9 +77,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     from index.ingest import open_index
 
     index = open_index(args.home)
+    _known_documents(index, args.doc)
 
     def run(query: str) -> list[dict[str, object]]:
-        hits = index.search(query, k=args.k, mode=args.mode, doc_id=args.doc)
+        hits = index.search(query, k=args.k, mode=args.mode, doc_ids=args.doc)
         return [
             {key: value for key, value in asdict(h).items() if key not in {"start", "end"}}
             for h in hits
@@ -101,20 +103,29 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 # ---- answer commands ---------------------------------------------------------------------------
+def _known_documents(index: PolicyIndex, doc_ids: list[str] | None) -> None:
+    """A ``--doc`` the index does not hold is a one-line error, not an empty answer."""
+    unknown = sorted(set(doc_ids or ()) - {d.doc_id for d in index.documents()})
+    if unknown:
+        raise CliError(f"unknown document id {', '.join(unknown)} (see `policy-qa docs`)")
+
+
 def _assistant(args: argparse.Namespace) -> Assistant:
     from assistant.llm import config_from_args
     from assistant.pipeline import Assistant
     from index.ingest import open_index
 
-    return Assistant(open_index(args.home), mode=args.mode, llm_config=config_from_args(args))
+    index = open_index(args.home)
+    _known_documents(index, args.doc)
+    return Assistant(index, mode=args.mode, llm_config=config_from_args(args))
 
 
 def _answer_live(
-    assistant: Assistant, question: str, history: list[dict[str, str]], doc: str | None
+    assistant: Assistant, question: str, history: list[dict[str, str]], doc: list[str] | None
 ) -> Answer:
     """Print generated tokens as they stream, then return the verified answer."""
     streamed = False
-    for piece in assistant.stream(question, history, doc_id=doc):
+    for piece in assistant.stream(question, history, doc_ids=doc):
         if isinstance(piece, str):
             if assistant.mode == "generative":
                 print(piece, end="", flush=True)
@@ -158,14 +169,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(f"error: {args.batch}: {err}", file=sys.stderr)
                 failed = True
                 continue
-            answer = assistant.ask(question, history, doc_id=args.doc)
+            answer = assistant.ask(question, history, doc_ids=args.doc)
             out = answer.to_json()
             _print_json({"id": item_id, **{k: out[k] for k in ("answer", "citations", "refused")}})
         return EXIT_BAD_INPUT if failed else 0
     if not args.question or not args.question.strip():
         raise CliError("ask needs a QUESTION or --batch FILE")
     if args.json:
-        _print_json(assistant.ask(args.question, doc_id=args.doc).to_json())
+        _print_json(assistant.ask(args.question, doc_ids=args.doc).to_json())
     else:
         _print_answer(_answer_live(assistant, args.question, [], args.doc))
     return 0
@@ -239,20 +250,20 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", nargs="?")
     search.add_argument("--k", type=int, default=10)
     search.add_argument("--mode", choices=["bm25", "dense", "hybrid"], default="hybrid")
-    search.add_argument("--doc", default=None, help="only this document id")
+    search.add_argument("--doc", action="append", help="only this document id (repeatable)")
     search.add_argument("--json", action="store_true")
     search.add_argument("--batch", metavar="FILE", help="one query per line; JSON lines out")
     search.set_defaults(func=cmd_search)
 
     ask = sub.add_parser("ask", help="answer a question with citations")
     ask.add_argument("question", nargs="?")
-    ask.add_argument("--doc", default=None, help="only this document id")
+    ask.add_argument("--doc", action="append", help="only this document id (repeatable)")
     ask.add_argument("--json", action="store_true")
     ask.add_argument("--batch", metavar="FILE", help='JSON lines {"id", "q", "history"}')
     ask.set_defaults(func=cmd_ask)
 
     chat = sub.add_parser("chat", help="terminal chat with history")
-    chat.add_argument("--doc", default=None, help="only this document id")
+    chat.add_argument("--doc", action="append", help="only this document id (repeatable)")
     chat.set_defaults(func=cmd_chat)
 
     serve = sub.add_parser("serve", help="start the Gradio chat UI")

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 
 SUBCOMMANDS = ("run", "template", "runs", "diff")
 EXIT_BAD_INPUT = 2
+USAGE = """usage: policy-qa eval run|template|runs|diff …   (python -m eval …)
+
+  run [options]           answer a question set (.jsonl, .csv, .xlsx) and keep the run
+                          (policy-qa eval run --help lists the options; run is the default)
+  template --xlsx FILE    write an empty question sheet with two example rows
+  runs                    list the kept runs with their headline numbers
+  diff RUN_A RUN_B        questions that changed between two runs, metric changes with 95% CIs"""
 RUN_HEADER = ["実行名", "質問数", "正答率", "出典の裏づけ", "拒否の再現率", "検索R@5",
               "応答p50(秒)"]
 
@@ -103,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     from eval.run import main as run_main
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else "run"
     rest = argv[1:] if argv and argv[0] in SUBCOMMANDS else argv
     handlers = {"run": run_main, "template": cmd_template, "runs": cmd_runs, "diff": cmd_diff}

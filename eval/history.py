@@ -1,8 +1,9 @@
 """Run history: every run is kept in ``$POLICY_QA_HOME/eval-runs/<stamp>-<label>/``.
 
 A run folder holds ``<name>.json`` (results), ``<name>.md`` and ``<name>.html`` (reports), the
-plots, ``<name>.xlsx`` (the per-question table) and ``config.json`` (what was evaluated). Nothing
-is ever deleted; ``--out DIR`` copies a run's files into DIR as well.
+plots, ``<name>.xlsx`` (the per-question table) and ``config.json`` (what was evaluated; also in
+the results as ``run.config``). Nothing is ever deleted; ``--out DIR`` copies a run's files (not
+config.json) and ``latest.md`` into DIR as well.
 """
 
 from __future__ import annotations
@@ -125,11 +126,12 @@ def save_run(
 
 
 def copy_run(folder: Path, out: Path) -> None:
-    """The run's files in ``out`` (config as ``<name>-config.json``), report also as latest.md."""
+    """The run's files in ``out`` (not config.json: the results hold it as ``run.config``),
+    and its Markdown report also as ``latest.md``."""
     out.mkdir(parents=True, exist_ok=True)
     for path in folder.iterdir():
-        target = f"{folder.name}-{CONFIG}" if path.name == CONFIG else path.name
-        shutil.copyfile(path, out / target)
+        if path.name != CONFIG:
+            shutil.copyfile(path, out / path.name)
     shutil.copyfile(folder / f"{folder.name}.md", out / "latest.md")
 
 

@@ -34,23 +34,30 @@ MARK = {True: "✓", False: "✗", None: "–"}
 STYLE = """
 body { font-family: "IPAexGothic", "Hiragino Sans", "Yu Gothic", "Noto Sans JP", sans-serif;
        margin: 24px; color: #1f2328; line-height: 1.5; }
-h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: 8px 0 16px; }
-th, td { border: 1px solid #d0d7de; padding: 4px 8px; vertical-align: top; text-align: left; }
+h1 { font-size: 1.5em; margin: 0 0 12px; } h2 { font-size: 1.15em; margin: 1.4em 0 0.4em; }
+.top { display: flex; flex-wrap: wrap; gap: 8px 32px; align-items: flex-start; }
+table { border-collapse: collapse; margin: 4px 0 12px; }
+th, td { border: 1px solid #d0d7de; padding: 3px 8px; vertical-align: top; text-align: left; }
 th { background: #eef4fb; }
 table.metrics td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.questions { width: 100%; font-size: 0.9em; }
+.plots { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
+figure { margin: 0; } figure img { width: 100%; } figcaption { color: #57606a; }
+table.questions { width: 100%; font-size: 0.88em; }
 table.questions td { white-space: pre-wrap; word-break: break-word; }
 table.questions th { cursor: pointer; user-select: none; position: sticky; top: 0; }
+table.questions th:nth-child(1) { width: 4em; } table.questions th:nth-child(2) { width: 6em; }
+table.questions th:nth-child(3) { width: 6em; } table.questions th:nth-child(4) { width: 13em; }
+table.questions th:nth-child(5) { width: 8em; } table.questions th:nth-child(8) { width: 3em; }
+table.questions th:nth-child(9) { width: 8em; } table.questions th:nth-child(10) { width: 4em; }
 table.questions th[aria-sort="ascending"]::after { content: " ▲"; }
 table.questions th[aria-sort="descending"]::after { content: " ▼"; }
 tr.wrong td:first-child { background: #ffebe9; color: #a40e26; font-weight: bold; }
 tr.right td:first-child { background: #dafbe1; color: #116329; }
 .history { color: #57606a; font-size: 0.9em; }
 .cite { margin-bottom: 4px; } .quote { color: #57606a; }
-figure { display: inline-block; margin: 0 16px 16px 0; } img { max-width: 100%; }
-dl { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; }
-dt { color: #57606a; } dd { margin: 0; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 40em); gap: 2px 16px;
+     margin: 4px 0; }
+dt { color: #57606a; } dd { margin: 0; word-break: break-all; }
 """
 # Click a header to sort by it (again to reverse); cells sort by data-v when they have one.
 SCRIPT = """
@@ -242,10 +249,11 @@ def html_report(results: dict[str, Any], folder: Path) -> str:
         '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>評価レポート {escape(run.get('name', ''))}</title><style>{STYLE}</style></head>"
-        f"<body><h1>評価レポート {escape(run.get('name', ''))}</h1>{_run_facts(results)}"
-        f"<h2>主な指標</h2>{_metrics_table(results, systems)}"
-        f"<h2>質問の種類ごとの正答率</h2>{_type_table(results, systems)}"
-        f"<h2>グラフ</h2>{_plots(folder, run.get('name', ''))}"
+        f"<body><h1>評価レポート {escape(run.get('name', ''))}</h1>"
+        f'<div class="top"><section><h2>実行の条件</h2>{_run_facts(results)}</section>'
+        f"<section><h2>主な指標</h2>{_metrics_table(results, systems)}</section>"
+        f"<section><h2>質問の種類ごとの正答率</h2>{_type_table(results, systems)}</section></div>"
+        f'<h2>グラフ</h2><div class="plots">{_plots(folder, run.get("name", ""))}</div>'
         f"{tables}<script>{SCRIPT}</script></body></html>"
     )
 

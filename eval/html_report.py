@@ -55,7 +55,7 @@ tr.wrong td:first-child { background: #ffebe9; color: #a40e26; font-weight: bold
 tr.right td:first-child { background: #dafbe1; color: #116329; }
 .history { color: #57606a; font-size: 0.9em; }
 .cite { margin-bottom: 4px; } .quote { color: #57606a; }
-dl { display: grid; grid-template-columns: max-content minmax(0, 40em); gap: 2px 16px;
+dl { display: grid; grid-template-columns: max-content minmax(0, 30em); gap: 2px 16px;
      margin: 4px 0; }
 dt { color: #57606a; } dd { margin: 0; word-break: break-all; }
 """

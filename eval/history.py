@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eval.dataset import QUESTIONS
 from eval.html_report import write_html, write_xlsx
 from eval.report import RunClock, write_results
 
@@ -80,8 +81,6 @@ def run_config(results: dict[str, Any]) -> dict[str, Any]:
 
 def default_label(results: dict[str, Any]) -> str:
     """``<mode>-<retriever>``, with the question file's name unless it is the shipped set."""
-    from eval.dataset import QUESTIONS
-
     run = results["run"]
     label = f"{run['mode']}-{run['retriever']}"
     questions = Path(run["questions_file"])

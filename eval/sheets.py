@@ -292,7 +292,8 @@ def load_questions(path: Path | str, limit: int | None = None) -> QuestionSet:
         raise DatasetError(f"{path}: no such file")
     found = parse_rows(path, csv_rows(path) if suffix == ".csv" else xlsx_rows(path))
     if not found.items:
-        raise DatasetError(f"{path}: no usable questions ({len(found.errors)} bad rows)")
+        first = f"; first: {found.errors[0]}" if found.errors else ""
+        raise DatasetError(f"{path}: no usable questions ({len(found.errors)} bad rows{first})")
     found.items = found.items[:limit] if limit else found.items
     return found
 

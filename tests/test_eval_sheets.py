@@ -141,7 +141,8 @@ def test_header_problems(tmp_path: Path) -> None:
         load_questions(write_csv(tmp_path / "h.csv", [["仕事"]], header=["正解"]))
     with pytest.raises(DatasetError, match=r"d\.csv row 1: column 'question' appears twice"):
         load_questions(write_csv(tmp_path / "d.csv", [["a", "b"]], header=["質問", "question"]))
-    with pytest.raises(DatasetError, match=r"b\.csv: no usable questions \(1 bad rows\)"):
+    only_bad = r"b\.csv: no usable questions \(1 bad rows; first: b\.csv row 2, column 正解: "
+    with pytest.raises(DatasetError, match=only_bad):
         load_questions(write_csv(tmp_path / "b.csv", [BAD_ROW]))
 
 

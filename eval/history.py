@@ -53,13 +53,6 @@ def git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
-def file_sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def run_config(results: dict[str, Any]) -> dict[str, Any]:
     """What a run evaluated: mode, retriever, model, question file, documents, code version."""
     run = results["run"]
@@ -68,14 +61,16 @@ def run_config(results: dict[str, Any]) -> dict[str, Any]:
         "mode": run["mode"],
         "retriever": run["retriever"],
         "model": run.get("llm") or {"backend": "none", "model": "extractive (no LLM)"},
-        "embedding": run.get("embedding"),
+        "embedding": run["embedding"],
         "questions_file": run["questions_file"],
-        "questions_sha256": file_sha256(questions) if questions.is_file() else None,
+        "questions_sha256": (
+            hashlib.sha256(questions.read_bytes()).hexdigest() if questions.is_file() else None
+        ),
         "questions": run["questions"],
         "corpus": run["corpus"],
-        "documents_sha256": run.get("documents_sha256", {}),
+        "documents_sha256": run["documents_sha256"],
         "git_commit": git_commit(),
-        "command": run.get("command", ""),
+        "command": run["command"],
     }
 
 

@@ -84,9 +84,10 @@ def make_pdf(path: Path, title: str, lines: list[str]) -> Path:
 
 
 def copy_index(shipped_home: Path, into: Path) -> PolicyIndex:
-    """A copy of the shipped index that a test may add documents to."""
+    """A copy of the shipped index that a test may add documents to (without the evaluation
+    runs other tests kept there)."""
     home = into / "home"
-    shutil.copytree(shipped_home, home)
+    shutil.copytree(shipped_home, home, ignore=shutil.ignore_patterns("eval-runs"))
     return open_index(home)
 
 

@@ -1,15 +1,10 @@
-"""``python -m eval run [options]`` (``python -m eval run --help`` lists the options)."""
+"""``python -m eval run|template|runs|diff [options]`` (``python -m eval run --help``)."""
 
 from __future__ import annotations
 
 import sys
 
-from eval.run import main
-
-USAGE = "usage: python -m eval run [options]  (python -m eval run --help)"
+from eval.commands import main
 
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["run"]:
-        print(USAGE, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(sys.argv[2:]))
+    sys.exit(main(sys.argv[1:]))

@@ -33,6 +33,8 @@ class AnswerRecord:
     pieces_per_s: float | None = None  # streamed pieces (≈ LLM tokens) per second after the first
     path: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    outcome: str = ""  # the assistant's Answer.outcome: answered, refused or failed
+    reason: str = ""  # why it refused or failed (Answer.reason)
 
 
 def grade(
@@ -112,6 +114,7 @@ def ask_all(
         record.pieces_per_s = rate
         record.path = answer.path
         record.timings = dict(answer.timings)
+        record.outcome, record.reason = answer.outcome, answer.reason
         records.append(record)
     return records
 

@@ -1,11 +1,9 @@
-"""Write a run's results: JSON, a Markdown report with PNG plots, and ``latest.md``."""
+"""Write a run's results: JSON and a Markdown report with PNG plots."""
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
-import time
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,8 +17,8 @@ import numpy as np
 from eval.baselines import ANSWER_BASELINES
 from eval.summary import RANKING_KEYS
 
-RUN_FILE = re.compile(r"^\d{8}-\d{6}-")
 SNIPPET = 60  # characters of an answer shown in the failure table
+PLOTS = ("accuracy", "retrieval", "latency")
 
 
 class RunClock(Protocol):
@@ -41,6 +39,22 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in rows]
     return [*lines, ""]
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (wide East Asian characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def text_table(rows: Sequence[Sequence[Any]]) -> list[str]:
+    """Rows (the first is the header) as aligned plain-text lines."""
+    cells = [[fmt(cell) for cell in row] for row in rows]
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(cells[0]))]
+    return [
+        "  ".join(c + " " * (w - display_width(c)) for c, w in zip(row, widths, strict=True))
+        .rstrip()
+        for row in cells
+    ]
 
 
 def cell_text(text: str, limit: int = SNIPPET) -> str:
@@ -319,28 +333,23 @@ def plot_latency(results: dict[str, Any], path: Path) -> None:
 
 
 # ---- files ----------------------------------------------------------------------------------
-def remove_older_runs(out: Path, stamp: str) -> None:
-    """Only the newest run's files stay in ``out``."""
-    for path in out.iterdir():
-        if path.is_file() and RUN_FILE.match(path.name) and not path.name.startswith(stamp):
-            path.unlink()
+def plot_files(name: str) -> dict[str, str]:
+    """Plot kind → file name, for the run called ``name``."""
+    return {kind: f"{name}-{kind}.png" for kind in PLOTS}
 
 
-def write_results(results: dict[str, Any], out: Path, clock: RunClock) -> Path:
-    """Write ``<stamp>-<mode>.json``, ``.md``, plots and ``latest.md``; returns the report."""
-    out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = f"{stamp}-{results['run']['mode']}"
-    plots = {name: f"{base}-{name}.png" for name in ("accuracy", "retrieval", "latency")}
-    plot_accuracy(results, out / plots["accuracy"])
-    plot_retrieval(results, out / plots["retrieval"])
-    plot_latency(results, out / plots["latency"])
-    results["run"].update(stamp=stamp, seconds=dict(clock.phases), total_seconds=clock.total())
-    (out / f"{base}.json").write_text(
+def write_results(results: dict[str, Any], folder: Path, clock: RunClock) -> Path:
+    """Write ``<name>.json``, the Markdown report ``<name>.md`` and its plots into ``folder``
+    (``<name>`` is ``results["run"]["name"]``); returns the report."""
+    base = results["run"]["name"]
+    plots = plot_files(base)
+    plot_accuracy(results, folder / plots["accuracy"])
+    plot_retrieval(results, folder / plots["retrieval"])
+    plot_latency(results, folder / plots["latency"])
+    results["run"].update(seconds=dict(clock.phases), total_seconds=clock.total())
+    (folder / f"{base}.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    report = out / f"{base}.md"
+    report = folder / f"{base}.md"
     report.write_text(markdown(results, plots), encoding="utf-8")
-    shutil.copyfile(report, out / "latest.md")
-    remove_older_runs(out, stamp)
     return report

@@ -6,6 +6,7 @@ import argparse
 import hashlib
 import os
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -17,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from eval.dataset import QUESTIONS, DatasetError, EvalItem, load_items
+from eval.dataset import QUESTIONS, DatasetError, EvalItem
 from eval.jaquad import SPLITS, JaquadMissing
+from eval.sheets import QuestionSet, load_questions
 
 if TYPE_CHECKING:
     from eval.answers import AnswerRecord
     from eval.retrieval import RetrievalResult, Retriever
     from index.policy_index import PolicyIndex
 
-RESULTS = Path(__file__).with_name("results")
 MODES = ("extractive", "generative")
 RETRIEVERS = ("bm25", "dense", "hybrid")
 EXIT_BAD_INPUT = 2
@@ -66,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="retriever the assistant uses (all three are scored anyway)")
     parser.add_argument("--baselines", action="store_true",
                         help="also score plain BM25 and llama-index's default pipeline")
-    parser.add_argument("--questions", type=Path, default=QUESTIONS, metavar="FILE")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, metavar="FILE",
+                        help="question set: .jsonl, .csv or .xlsx (see eval/README.md)")
     parser.add_argument("--corpus", type=Path, nargs="+", default=None, metavar="PATH",
                         help="evaluate against these files or folders (default: shipped corpus)")
     parser.add_argument("--jaquad", choices=SPLITS, default=None, metavar="SPLIT",
@@ -77,7 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="JaQuAD: answerable questions sampled from the indexed articles")
     parser.add_argument("--unanswerable", type=_positive, default=150, metavar="N",
                         help="JaQuAD: questions sampled from the held-out articles")
-    parser.add_argument("--out", type=Path, default=RESULTS, metavar="DIR")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR",
+                        help="also copy the run's files (and latest.md) here, e.g. eval/results")
+    parser.add_argument("--label", default=None, metavar="TEXT",
+                        help="name of the run folder after its time stamp "
+                             "(default <mode>-<retriever>[-<question file>])")
+    parser.add_argument("--xlsx", type=Path, default=None, metavar="FILE",
+                        help="also write the per-question table to this .xlsx file")
     parser.add_argument("--limit", type=_positive, default=None, metavar="N",
                         help="only the first N questions")
     parser.add_argument("--home", default=None,
@@ -191,15 +199,23 @@ def retrieval_runs(
     return runs
 
 
-def evaluate(args: argparse.Namespace, items: list[EvalItem], clock: Clock) -> dict[str, Any]:
-    """Everything the report needs: run facts, metrics per system, per-question records."""
+def evaluate(
+    args: argparse.Namespace,
+    items: list[EvalItem],
+    clock: Clock,
+    opened: tuple[PolicyIndex, list[Path]] | None = None,
+) -> dict[str, Any]:
+    """Everything the report needs: run facts, metrics per system, per-question records.
+
+    ``opened`` is an index already open (and the files it was built from) to evaluate instead
+    of the one ``args`` names."""
     from eval.answers import naive_answers, top_passage_answers
     from eval.baselines import BASELINES, NAIVE_NAME, NaiveReader
     from eval.retrieval import recording_query_vectors, run_retrievers
     from eval.summary import summarize_answers, summarize_retrieval
 
     with clock.phase("index"):
-        index, files = open_eval_index(args.home, args.corpus, not args.quiet)
+        index, files = opened or open_eval_index(args.home, args.corpus, not args.quiet)
     with recording_query_vectors() as known_vectors:
         answers = assistant_answers(index, args, items, clock)
     standalone = {r.item_id: r.standalone for r in next(iter(answers.values()))}
@@ -225,6 +241,10 @@ def evaluate(args: argparse.Namespace, items: list[EvalItem], clock: Clock) -> d
             "corpus": corpus_label(args),
             "index_home": str(index.home),
             "documents": sorted(d.doc_id for d in index.documents()),
+            "documents_sha256": {
+                d.doc_id: index.document(d.doc_id).content_hash for d in index.documents()
+            },
+            "embedding": index.embed_model.model_name,
             "cpus": os.cpu_count(),
             "llm": llm_description(args) if args.mode != "extractive" else None,
         },
@@ -316,17 +336,30 @@ def main(argv: list[str] | None = None) -> int:
     clock = Clock()
     args = build_parser().parse_args(argv)
     try:
-        items = jaquad_task(args) if args.jaquad else load_items(args.questions, args.limit)
-        results = evaluate(args, items, clock)
+        found = (
+            QuestionSet(jaquad_task(args)) if args.jaquad
+            else load_questions(args.questions, args.limit)
+        )
+        for line in found.warnings:
+            print(f"warning: {line}", file=sys.stderr)
+        for line in found.errors:
+            print(f"error: {line}", file=sys.stderr)
+        results = evaluate(args, found.items, clock)
         results["run"]["command"] = " ".join(
             ["python -m eval run", shlex.join(argv if argv is not None else sys.argv[2:])]
         ).strip()
     except (DatasetError, CorpusError, JaquadMissing, LLMConfigError, ModelUnavailable) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    from eval.report import write_results
+    from eval.commands import print_runs
+    from eval.history import runs_root, save_run, summary
+    from index.store import data_home
 
-    report = write_results(results, args.out, clock)
-    print(f"report: {report}")
+    folder = save_run(results, clock, runs_root(data_home(args.home)), args.label, args.out)
+    if args.xlsx:
+        args.xlsx.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / f"{folder.name}.xlsx", args.xlsx)
+    print_runs([summary(folder)])
+    print(f"report: {folder / folder.name}.html")
     print(f"run time: {clock.total():.1f} s")
-    return 0
+    return EXIT_BAD_INPUT if found.errors else 0

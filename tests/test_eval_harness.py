@@ -70,7 +70,7 @@ def run(
         "--quiet",
     ]
     assert main(argv) == 0
-    [report] = out.glob("*-extractive.json")
+    [report] = out.glob("*.json")
     return out, json.loads(report.read_text(encoding="utf-8"))
 
 
@@ -78,23 +78,28 @@ def by_id(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {q["id"]: q for q in results["questions"]}
 
 
-def test_writes_json_report_plots_and_keeps_only_the_latest_run(
-    run: tuple[Path, dict[str, Any]],
+def test_keeps_the_run_and_copies_it_into_out_deleting_nothing(
+    run: tuple[Path, dict[str, Any]], shipped_home: Path
 ) -> None:
     out, results = run
-    stamp = results["run"]["stamp"]
-    names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(
+    name = results["run"]["name"]
+    assert name == f"{results['run']['stamp']}-extractive-hybrid-questions"
+    files = sorted(
         [
-            "latest.md",
-            "notes.txt",
-            f"{stamp}-extractive.json",
-            f"{stamp}-extractive.md",
-            *(f"{stamp}-extractive-{plot}.png" for plot in ("accuracy", "latency", "retrieval")),
+            f"{name}.json",
+            f"{name}.md",
+            f"{name}.html",
+            f"{name}.xlsx",
+            *(f"{name}-{plot}.png" for plot in ("accuracy", "latency", "retrieval")),
         ]
     )
-    report = (out / f"{stamp}-extractive.md").read_text(encoding="utf-8")
+    kept = shipped_home / "eval-runs" / name
+    assert sorted(p.name for p in kept.iterdir()) == sorted([*files, "config.json"])
+    older = ["20000101-000000-extractive.md", "notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*files, *older, "latest.md"])
+    report = (out / f"{name}.md").read_text(encoding="utf-8")
     assert (out / "latest.md").read_text(encoding="utf-8") == report
+    assert (kept / f"{name}.md").read_text(encoding="utf-8") == report
     for plot in out.glob("*.png"):
         assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.name in report
     assert "## Ours vs baselines" in report

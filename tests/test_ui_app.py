@@ -16,7 +16,7 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from assistant.pipeline import Assistant
 from index.policy_index import PolicyIndex
@@ -28,6 +28,7 @@ from tests.ui_fixtures import (
     XSS_LINES,
     XSS_TITLE,
     bad_pdf,
+    chromium,
     copy_index,
     free_port,
     make_pdf,
@@ -36,16 +37,6 @@ from tests.ui_fixtures import (
 from ui.app import MODES, build_app
 from ui.render import MAX_QUESTION_CHARS, NOTICE, SEARCHING
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SLOW = 120_000  # ms: first answers load the models; an upload embeds its sentences
 # (question, text the answer must contain) — facts stated in the shipped documents.
 QUESTIONS = [
@@ -72,10 +63,8 @@ def ui_url(ui_index: PolicyIndex) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def client(url: str) -> Client:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import shutil
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import gradio as gr
+from playwright.sync_api import Browser, sync_playwright
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -20,6 +23,16 @@ from ui.app import build_app, launch
 FONT_PATH = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 FONT_NAME = "IPAexGothic"
 ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -36,6 +49,17 @@ GOOD_LINES = [
     "架空市は2030年度までに移動図書館車を12台導入する。",
     "架空市の中央図書館は開館時間を午後9時まで延長する。",
 ]
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """The system Chromium, headless, through Playwright."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def free_port() -> int:
@@ -60,9 +84,10 @@ def make_pdf(path: Path, title: str, lines: list[str]) -> Path:
 
 
 def copy_index(shipped_home: Path, into: Path) -> PolicyIndex:
-    """A copy of the shipped index that a test may add documents to."""
+    """A copy of the shipped index that a test may add documents to (without the evaluation
+    runs other tests kept there)."""
     home = into / "home"
-    shutil.copytree(shipped_home, home)
+    shutil.copytree(shipped_home, home, ignore=shutil.ignore_patterns("eval-runs"))
     return open_index(home)
 
 

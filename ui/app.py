@@ -25,6 +25,7 @@ from assistant.pipeline import Assistant
 from assistant.types import Answer
 from index.ingest import FileResult, Ingestor, open_index
 from index.policy_index import PolicyIndex
+from ui.eval_tab import add_eval_tab
 from ui.render import (
     EMPTY_QUESTION,
     NOTICE,
@@ -205,7 +206,7 @@ def build_app(
     with gr.Blocks(title="政策文書Q&A") as app:
         history = gr.State([])
         gr.HTML(_header())
-        with gr.Row(equal_height=False):
+        with gr.Tab("質問する", id="chat"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 mode = gr.Dropdown(
                     MODES, value=DEFAULT_MODE, label="回答の方法", visible=llm_available
@@ -267,6 +268,7 @@ def build_app(
                         label="追加の結果",
                         elem_id="pqa-results",
                     )
+        add_eval_tab(index)
         # API-only endpoint: plain-text answer with sources (same history state as the UI).
         api_answer = gr.Textbox(label="回答", visible=False)
         api_trigger = gr.Button(visible=False)

@@ -219,9 +219,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from eval.run import main as eval_main
+    """``policy-qa eval run|template|runs|diff …`` (no sub-command: run)."""
+    from eval.commands import main as eval_main
 
-    return eval_main(args.eval_args)
+    argv = list(args.eval_args)
+    if args.home and "--home" not in argv and argv[:1] != ["template"]:
+        argv += ["--home", args.home]
+    return eval_main(argv)
 
 
 # ---- parser -------------------------------------------------------------------------------------
@@ -280,17 +284,32 @@ def build_parser() -> argparse.ArgumentParser:
         )
         add_llm_arguments(answering)
 
-    evaluate = sub.add_parser("eval", help="run the evaluation harness (python -m eval run …)")
-    evaluate.add_argument("eval_args", nargs=argparse.REMAINDER)
-    evaluate.set_defaults(func=cmd_eval)
+    evaluate = sub.add_parser(
+        "eval", help="evaluate: eval run|template|runs|diff … (python -m eval …)", add_help=False
+    )
+    evaluate.set_defaults(func=cmd_eval, eval_args=[])  # filled by main: all that follows eval
     return parser
+
+
+def _split_eval(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``[--home H] eval ARGS…`` → (the arguments up to ``eval``, ARGS) so that ARGS, options
+    included, go to the eval commands unparsed; other commands → (argv, [])."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] == "--home" else 1
+    if i < len(argv) and argv[i] == "eval":
+        return argv[: i + 1], argv[i + 1 :]
+    return argv, []
 
 
 def main(argv: list[str] | None = None) -> int:
     from assistant.llm import LLMConfigError
     from assistant.local_model import ModelUnavailable
 
-    args = build_parser().parse_args(argv)
+    head, eval_args = _split_eval(sys.argv[1:] if argv is None else list(argv))
+    args = build_parser().parse_args(head)
+    if args.command == "eval":
+        args.eval_args = eval_args
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         return handler(args)

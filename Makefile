@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 APT_PACKAGES := chromium fonts-ipaexfont-gothic poppler-utils
 
-.PHONY: setup system-deps serve test lint corpus bench clean
+.PHONY: setup system-deps serve test lint corpus selector bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ lint: $(BIN)/.installed
 
 corpus: $(BIN)/.installed
 	$(BIN)/python -m corpus.build_pdfs
+
+# The evidence selector (assistant/models/): trained on JaQuAD train, its refusal threshold chosen on
+# JaQuAD dev and the realpdf set; reads ../shared/data/jaquad and ../shared/realpdfs.
+selector: $(BIN)/.installed
+	$(BIN)/python -m eval train-selector
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ingest_search.py

@@ -1,18 +1,22 @@
-"""Stage 4 — compose: the extractive answer, each statement followed by its citation marker."""
+"""Stage — compose: the answer text, each statement followed by its citation marker [n].
+
+Extractive (default, no LLM): the selected sentences as they stand. Generative: an LLM writes
+from them and every generated sentence is verified against the source it cites."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 
 from llama_index.core.llms import LLM
 
 from assistant.generate import fit_to_context, stream_answer
-from assistant.state import State
+from assistant.stage import Stage
 from assistant.types import Citation, Evidence
 from assistant.verify_generated import verify
+from assistant.work import Draft, Outcome, Selection, Work
 
-REFUSAL = "資料には記載が見つかりませんでした。"
+STREAM_PIECE = 12  # characters per streamed piece of an extractive answer
 LAYOUT_NOISE = re.compile(r"^[\s・●○◆◇■□▪▶➢-]+")
 MAX_RELATED = 3
 MAX_SOURCES = 6  # evidence sentences shown to the LLM
@@ -34,28 +38,37 @@ def context_label(evidence: Evidence) -> str:
     return label if label.startswith(("【", "[", "<", "＜", "(", "（")) else f"【{label}】"
 
 
-class ComposeExtractive:
+class ComposeExtractive(Stage):
     """States the selected sentences (as a list when asked for one) with [n] after each."""
 
-    def __call__(self, state: State) -> None:
-        if state.refused:
-            state.answer = REFUSAL
-            return
-        state.citations = [e.cite(n) for n, e in enumerate(state.evidence, start=1)]
-        plain = state.as_list or state.headed  # the lead line already says where they sit
+    name = "compose"
+
+    def draft(self, selection: Selection) -> Draft:
+        citations = [
+            e.cite(n, selection.marks.get(n - 1, ()))
+            for n, e in enumerate(selection.evidence, start=1)
+        ]
+        plain = selection.as_list or selection.headed  # the lead line says where they sit
         lines = [
             f"{'' if plain else context_label(e)}{clean(e.text)}[{n}]"
-            for n, e in enumerate(state.evidence, start=1)
+            for n, e in enumerate(selection.evidence, start=1)
         ]
-        if state.as_list:
-            lead = lines[:1] if state.headed else []
+        if selection.as_list:
+            lead = lines[:1] if selection.headed else []
             lines = lead + [f"- {line}" for line in lines[len(lead) :]]
-        body = "\n".join(lines)
-        state.answer = f"{state.lead}\n{body}" if state.lead else body
+        return Draft("\n".join(lines), citations)
+
+    def stream(self, work: Work) -> Generator[str, None, Outcome | None]:
+        assert work.selection is not None
+        work.draft = self.draft(work.selection)
+        for i in range(0, len(work.draft.text), STREAM_PIECE):
+            yield work.draft.text[i : i + STREAM_PIECE]
+        return None
 
 
-def related_material(state: State) -> list[Citation]:
+def related_material(work: Work) -> list[Citation]:
     """The closest passages, shown with a refusal so the user can judge for themselves."""
+    hits = work.retrieved.hits if work.retrieved else []
     return [
         Citation(
             n=n,
@@ -67,27 +80,29 @@ def related_material(state: State) -> list[Citation]:
             source=hit.source,
             chunk_text=hit.text,
         )
-        for n, hit in enumerate(state.hits[:MAX_RELATED], start=1)
+        for n, hit in enumerate(hits[:MAX_RELATED], start=1)
     ]
 
 
-class ComposeGenerative:
+class ComposeGenerative(Stage):
     """The LLM writes the answer from the selected evidence; every sentence is then verified.
 
     If nothing the model wrote is supported by the sources it cites, the extractive answer is
-    used instead (``state.path`` says which). A refusal of the evidence stage stays a refusal.
-    """
+    used instead (``Draft.path`` says which)."""
+
+    name = "compose"
 
     def __init__(self, llm: Callable[[], LLM]) -> None:
         self.llm = llm
-        self.fallback = ComposeExtractive()
+        self.extractive = ComposeExtractive()
 
-    def sources(self, state: State) -> list[Evidence]:
-        """The selected evidence, then the next best-scored sentences, up to MAX_SOURCES."""
-        chosen = list(state.evidence)
+    def sources(self, work: Work) -> list[Evidence]:
+        """The selected evidence, then the next most likely sentences, up to MAX_SOURCES."""
+        assert work.selection is not None and work.ranked is not None
+        chosen = list(work.selection.evidence)
         taken = {(e.doc_id, e.page, e.start) for e in chosen}
-        for candidate in state.candidates:
-            if len(chosen) >= MAX_SOURCES or candidate.score <= 0:
+        for candidate in work.ranked.candidates:
+            if len(chosen) >= MAX_SOURCES:
                 break
             evidence = candidate.evidence()
             if (evidence.doc_id, evidence.page, evidence.start) not in taken:
@@ -95,34 +110,29 @@ class ComposeGenerative:
                 taken.add((evidence.doc_id, evidence.page, evidence.start))
         return chosen
 
-    def stream(self, state: State) -> Iterator[str]:
-        if state.refused or not state.evidence:
-            self.fallback(state)
-            return
+    def _fallback(self, work: Work, dropped: list[tuple[str, str]]) -> Draft:
+        assert work.selection is not None
+        draft = self.extractive.draft(work.selection)
+        draft.path, draft.dropped = "fallback-extractive", dropped
+        return draft
+
+    def stream(self, work: Work) -> Generator[str, None, Outcome | None]:
+        assert work.query is not None
         llm = self.llm()
-        sources = fit_to_context(llm, self.sources(state), state.standalone)
+        sources = fit_to_context(llm, self.sources(work), work.query.standalone)
         tokens: list[str] = []
         try:
-            for token in stream_answer(llm, state.standalone, sources):
+            for token in stream_answer(llm, work.query.standalone, sources):
                 tokens.append(token)
                 yield token
         except Exception as err:  # a backend failure (endpoint down, context overflow…)
-            state.dropped = [("".join(tokens), f"generation failed: {type(err).__name__}: {err}")]
-            self.fallback(state)
-            state.path = "fallback-extractive"
-            return
-        verified = verify("".join(tokens), sources, state.standalone)
-        state.dropped = verified.dropped
-        if verified.supported:
-            state.answer, state.citations, state.path = (
-                verified.text,
-                verified.citations,
-                "generative",
+            work.draft = self._fallback(
+                work, [("".join(tokens), f"generation failed: {type(err).__name__}: {err}")]
             )
+            return None
+        verified = verify("".join(tokens), sources, work.query.standalone)
+        if verified.supported:
+            work.draft = Draft(verified.text, verified.citations, "generative", verified.dropped)
         else:
-            self.fallback(state)
-            state.path = "fallback-extractive"
-
-    def __call__(self, state: State) -> None:
-        for _ in self.stream(state):
-            pass
+            work.draft = self._fallback(work, verified.dropped)
+        return None

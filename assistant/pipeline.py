@@ -1,33 +1,55 @@
 """The answer path as an ordered list of stages; follow one question through ``Assistant.stream``.
 
-    rephrase → retrieve → table lookup → select evidence → compose → verify citations
+    rephrase → retrieve → rank → decide → select → compose → verify
 
-``compose`` is extractive by default (no LLM) or generative (an LLM writes, every sentence is
-verified against its sources); every other stage is shared by both modes.
+Every stage has one interface (assistant/stage.py): it reads what the stages before it made
+from the :class:`Work`, adds its own product, and stops the run with an outcome — answered,
+refused (with its reason) or failed. ``compose`` is extractive by default (no LLM) or
+generative; every other stage is shared by both modes.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterator, Sequence
 from threading import Lock
 
 from llama_index.core.llms import LLM
 
 from assistant.compose import ComposeExtractive, ComposeGenerative, related_material
-from assistant.evidence import SelectEvidence
+from assistant.decide import Decide
+from assistant.features import TermWeights
 from assistant.llm import LLMConfig, build_llm
+from assistant.question import MINISTRY
+from assistant.rank import Rank
 from assistant.rephrase import Rephrase
 from assistant.retrieve import Retrieve
-from assistant.state import State
-from assistant.tables import TableLookup
-from assistant.types import Answer
+from assistant.select import Select
+from assistant.selector import Selector, load_selector
+from assistant.stage import Stage
+from assistant.types import FAILURE, REFUSAL, Answer
 from assistant.verify import VerifyCitations
+from assistant.work import Failed, Outcome, Refusal, Refused, Turn, Work
 from index.policy_index import PolicyIndex, SearchMode
 
-Stage = Callable[[State], None]
 MODES = ("extractive", "generative")
-STREAM_PIECE = 12  # characters per streamed piece of an extractive answer
+
+
+def organisation_names(index: PolicyIndex) -> frozenset[str]:
+    """The ministries and agencies the indexed documents name (to expand 経産省 and the like)."""
+    return frozenset(name for chunk in index.chunks() for name in MINISTRY.findall(chunk.text))
+
+
+class Compose(Stage):
+    """The composer of the turn's mode."""
+
+    name = "compose"
+
+    def __init__(self, composers: dict[str, Stage]) -> None:
+        self.composers = composers
+
+    def stream(self, work: Work) -> Generator[str, None, Outcome | None]:
+        return (yield from self.composers[work.turn.mode].stream(work))
 
 
 class Assistant:
@@ -40,24 +62,23 @@ class Assistant:
         mode: str = "extractive",
         llm: LLM | None = None,
         llm_config: LLMConfig | None = None,
+        selector: Selector | None = None,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown answer mode {mode!r}: choose one of {', '.join(MODES)}")
         self.index = index
         self.mode = mode
         self._llm, self._llm_config, self._llm_lock = llm, llm_config, Lock()
-        select = SelectEvidence(index)
-        self.composers = {
-            "extractive": ComposeExtractive(),
-            "generative": ComposeGenerative(self.llm),
-        }
-        self.stages: list[tuple[str, Stage]] = [
-            ("rephrase", Rephrase(self.llm, lambda: {r.subject for r in index.table_records()})),
-            ("retrieve", Retrieve(index, mode=retriever_mode)),
-            ("table_lookup", TableLookup(index, select.weights)),
-            ("select_evidence", select),
-            ("compose", self._compose),
-            ("verify", VerifyCitations(index)),
+        self._selector = selector
+        self._derived: tuple[int, TermWeights, frozenset[str]] | None = None
+        self.stages: list[Stage] = [
+            Rephrase(self.llm, lambda: self._index_facts()[1]),
+            Retrieve(index, mode=retriever_mode),
+            Rank(self.selector, lambda: self._index_facts()[0]),
+            Decide(self.selector),
+            Select(index, lambda: self.selector().threshold),
+            Compose({"extractive": ComposeExtractive(), "generative": ComposeGenerative(self.llm)}),
+            VerifyCitations(index),
         ]
 
     def llm(self) -> LLM:
@@ -67,38 +88,32 @@ class Assistant:
                 self._llm = build_llm(self._llm_config or LLMConfig.from_env())
             return self._llm
 
-    def _compose(self, state: State) -> None:
-        self.composers[state.mode](state)
+    def selector(self) -> Selector:
+        if self._selector is None:
+            self._selector = load_selector()
+        return self._selector
 
-    def _new_state(
-        self,
-        question: str,
-        history: Sequence[dict[str, str]],
-        doc_ids: Collection[str] | None,
-        mode: str | None,
-    ) -> State:
-        state = State(
-            question=question,
-            history=list(history),
-            doc_ids=None if doc_ids is None else frozenset(doc_ids),
-            mode=mode or self.mode,
-        )
-        if state.mode not in MODES:
-            raise ValueError(f"unknown answer mode {state.mode!r}")
-        return state
+    def _index_facts(self) -> tuple[TermWeights, frozenset[str]]:
+        """Term weights and organisation names of the index, remade after it changes."""
+        version = self.index.version
+        if self._derived is None or self._derived[0] != version:
+            self._derived = (version, TermWeights(self.index), organisation_names(self.index))
+        return self._derived[1], self._derived[2]
 
-    def _run_stages(self, state: State) -> Iterator[str]:
-        """Every stage in order on ``state``, yielding the answer's text as it is composed."""
-        for name, stage in self.stages:
+    def _run(self, work: Work) -> Generator[str, None, Outcome]:
+        """Every stage in order until one returns an outcome; an exception is a failure."""
+        if not work.turn.question.strip():
+            return Refused(Refusal.EMPTY_QUESTION, "the question is empty")
+        for stage in self.stages:
             started = time.perf_counter()
-            if name == "compose" and state.mode == "generative":
-                yield from self.composers["generative"].stream(state)
-            else:
-                stage(state)
-            state.timings[name] = round(time.perf_counter() - started, 4)
-            if name == "compose" and state.mode == "extractive":
-                for i in range(0, len(state.answer), STREAM_PIECE):
-                    yield state.answer[i : i + STREAM_PIECE]
+            try:
+                outcome = yield from stage.stream(work)
+            except Exception as err:  # never a traceback to the user: the run says what failed
+                outcome = Failed(stage.name, f"{type(err).__name__}: {err}")
+            work.timings[stage.name] = round(time.perf_counter() - started, 4)
+            if outcome is not None:
+                return outcome
+        return Failed("verify", "no stage ended the run")
 
     def stream(
         self,
@@ -111,22 +126,40 @@ class Assistant:
 
         In generative mode the pieces are the model's tokens before verification; the final
         answer holds only the verified sentences (or the extractive fallback)."""
-        state = self._new_state(question, history, doc_ids, mode)
-        yield from self._run_stages(state)
-        yield self._answer(state)
+        work = self.start(question, history, doc_ids, mode)
+        outcome = yield from self._run(work)
+        answer = self._answer(work, outcome)
+        if outcome.kind != "answered":
+            yield answer.answer
+        yield answer
 
-    def run(
+    def start(
         self,
         question: str,
         history: Sequence[dict[str, str]] = (),
         doc_ids: Collection[str] | None = None,
         mode: str | None = None,
-    ) -> State:
-        """Every stage in order on one question; the final state (for tests and tools)."""
-        state = self._new_state(question, history, doc_ids, mode)
-        for _ in self._run_stages(state):
-            pass
-        return state
+    ) -> Work:
+        mode = mode or self.mode
+        if mode not in MODES:
+            raise ValueError(f"unknown answer mode {mode!r}")
+        return Work(
+            Turn(
+                question,
+                tuple(history),
+                None if doc_ids is None else frozenset(doc_ids),
+                mode,
+            )
+        )
+
+    def run(self, work: Work) -> Outcome:
+        """Every stage in order on ``work``; its outcome (for tests and tools)."""
+        runner = self._run(work)
+        while True:
+            try:
+                next(runner)
+            except StopIteration as stop:
+                return stop.value
 
     def ask(
         self,
@@ -139,17 +172,24 @@ class Assistant:
         assert isinstance(answer, Answer)
         return answer
 
-    def _answer(self, state: State) -> Answer:
+    def _answer(self, work: Work, outcome: Outcome) -> Answer:
+        draft = work.draft if outcome.kind == "answered" else None
+        if isinstance(outcome, Refused):
+            reason = f"{outcome.reason.value}: {outcome.detail}"
+        elif isinstance(outcome, Failed):
+            reason = f"{outcome.stage} failed: {outcome.error}"
+        else:
+            reason = ""
         return Answer(
-            question=state.question,
-            standalone_question=state.standalone,
-            answer=state.answer,
-            citations=state.citations,
-            refused=state.refused,
-            related=related_material(state) if state.refused else [],
-            mode=state.mode,
-            path=state.path,
-            timings=state.timings,
-            outcome="refused" if state.refused else "answered",
-            reason=state.refusal_reason,
+            question=work.turn.question,
+            standalone_question=work.query.standalone if work.query else work.turn.question,
+            answer=draft.text if draft else FAILURE if outcome.kind == "failed" else REFUSAL,
+            citations=draft.citations if draft else [],
+            refused=outcome.kind != "answered",
+            related=[] if draft else related_material(work),
+            mode=work.turn.mode,
+            path=draft.path if draft else work.turn.mode,
+            timings=work.timings,
+            outcome=outcome.kind,
+            reason=reason,
         )

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from index.tokenize import normalize, noun_compounds, tokenize
+from corpus.japanese import fold
+from index.tokenize import noun_compounds, proper_nouns, tokenize
 
 
 class Focus(StrEnum):
@@ -75,6 +76,8 @@ PLACE = re.compile(
 PLACE_SUFFIXES = frozenset("都道府県市区町村")
 MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでともや以、。？?・\s]|$)")
 QUOTED_PHRASE = re.compile(r"「([^」]+)」")
+# Codes an answer should repeat: Latin letters with digits or dots (GX, CYDER, 5G, Web3.0).
+TERM = re.compile(r"[a-z][a-z0-9.\-]+|\d+[a-z]+")
 ORDINAL = re.compile(r"([0-9]+)(?:つ|本|番|項)目(?:の(?:柱|項目|もの|取組))?")  # 「3つ目の柱」
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"  # 「⑤では？」 (NFKC would make it 5)
 ROLES = ("大臣", "長官", "総理", "知事", "市長", "議長", "委員長")
@@ -130,6 +133,7 @@ class Question:
     places: tuple[str, ...]
     ministries: tuple[str, ...]
     quoted: tuple[str, ...]  # 「…」 phrases, matched verbatim
+    names: tuple[str, ...]  # proper nouns and codes the answer should repeat
     compounds: tuple[tuple[str, ...], ...]  # noun compounds such as (閣議, 決定)
     ordinal: int | None  # 「3つ目は？」 asks for one item of a list
     expects: re.Pattern[str] | None  # what an answer sentence must contain, from the focus
@@ -172,7 +176,7 @@ def analyse(text: str) -> Question:
 
     ``tokens`` are the topic words; the named years, places and ministries are kept apart
     because they are checked as a whole (the answer sentence must name them)."""
-    norm = normalize(text).strip()
+    norm = fold(text).strip()
     years = tuple(YEAR.findall(norm))
     places = tuple(
         p
@@ -198,6 +202,7 @@ def analyse(text: str) -> Question:
         places=places,
         ministries=ministries,
         quoted=tuple(QUOTED_PHRASE.findall(norm)),
+        names=tuple(dict.fromkeys([*proper_nouns(norm), *TERM.findall(norm)])),
         ordinal=ordinal_of(text, norm),
         compounds=tuple(
             kept

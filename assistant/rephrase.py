@@ -15,8 +15,10 @@ from llama_index.core.llms import LLM
 
 from assistant.generate import rewrite_followup
 from assistant.question import CIRCLED, MINISTRY, ORDINAL, PLACE, YEAR, analyse
-from assistant.state import State
-from index.tokenize import normalize
+from assistant.stage import Stage
+from assistant.work import Outcome, Query, Work
+from corpus.japanese import fold, nfkc
+from index.tokenize import morphemes
 
 Turn = dict[str, str]
 
@@ -38,24 +40,80 @@ QUOTED = re.compile(r"「[^」]+」")
 SLOTS = (QUOTED, YEAR, MINISTRY, PLACE)
 LIST_ITEM = re.compile(r"^\s*(?:[-・●]\s*)(.+)$", re.M)
 MARKERS = re.compile(r"\[\d+\]")
+# 「教育職のほうは？」「では2は？」: a noun phrase asked about in place of one of the last question.
+FRAGMENT_TAIL = re.compile(r"(?:のほう|の方)?(?:は|では|だと|って|の場合は)?[?？。\s]*$")
+CONTRAST = re.compile(r"(?:のほう|の方)(?:は|では|だと)")
+NOUN_PARTS = frozenset({"名詞", "接頭辞", "接尾辞", "代名詞"})
 # 「同じ省」「同省」「その省庁」: the ministry or agency the previous turn named.
 SAME_MINISTRY = re.compile(r"(?:同じ|その|この|同)(?:府省庁|省庁|府省|省|庁)(?![一-龥])")
 
 
 def _topic(question: str) -> str:
-    """The previous question without its asking part: 「Xとは何ですか？」 → 「X」."""
+    """What the previous question was about: the phrase before its topic marker は
+    (「Xは、…ですか」 → 「X」), else the question without its asking part (「Xとは？」 → 「X」)."""
     text = question.rstrip("?？。 ")
-    topic = TRAILING_PARTICLE.sub("", ASKING_TAIL.sub("", text)) or text
+    marked = _before_topic_marker(text)
+    topic = marked or TRAILING_PARTICLE.sub("", ASKING_TAIL.sub("", text)) or text
     return ATTRIBUTE_TAIL.sub("", topic) or topic
 
 
+def _before_topic_marker(text: str) -> str:
+    """The words before the first particle は when they end in a noun and something follows."""
+    words = morphemes(text)
+    for i, (surface, pos) in enumerate(words):
+        if surface == "は" and pos == "助詞" and 0 < i < len(words) - 1:
+            if words[i - 1][1] in NOUN_PARTS:
+                return "".join(w for w, _ in words[:i])
+            return ""
+    return ""
+
+
+def _noun_phrases(text: str) -> list[list[tuple[str, str]]]:
+    """Runs of nouns (with prefixes and suffixes): 一般行政職, 5, 基本料金."""
+    runs: list[list[tuple[str, str]]] = [[]]
+    for word in morphemes(text):
+        if word[1] in NOUN_PARTS:
+            runs[-1].append(word)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]
+
+
+def _fragment(followup: str) -> str | None:
+    """The noun phrase a fragment follow-up consists of (「教育職のほうは？」 → 「教育職」)."""
+    core = FRAGMENT_TAIL.sub("", followup).strip()
+    phrases = _noun_phrases(core) if core else []
+    if len(phrases) != 1 or "".join(w for w, _ in phrases[0]) != fold(core):
+        return None
+    return core
+
+
+def _swap_head(followup: str, previous: str) -> str | None:
+    """「教育職のほうは？」 after 「…一般行政職の平均年齢は？」 → 「…教育職の平均年齢は？」: the
+    follow-up's noun phrase replaces the previous question's phrase with the same head noun
+    (or number)."""
+    fragment = _fragment(followup)
+    if fragment is None:
+        return None
+    new = _noun_phrases(fragment)[0]
+    for old in _noun_phrases(previous):
+        same_head = old[-1][0] == new[-1][0] and old != new
+        both_numbers = old[-1][0].isdigit() and new[-1][0].isdigit() and old != new
+        written = "".join(w for w, _ in old)
+        if (same_head or both_numbers) and written in fold(previous):
+            return fold(previous).replace(written, fold(fragment), 1)
+    return None
+
+
 def _list_items(answer: str) -> list[str]:
-    """The items of a list answer: 「①A、②B…」 or one 「- A[1]」 line per item."""
+    """The items of a list answer: 「①A、②B…」, one 「- A[1]」 line per item, or 「A」「B」…"""
     answer = MARKERS.sub("", answer)  # not NFKC: it would turn ① into 1
     circled = re.split(f"[{CIRCLED}]", answer)
     if len(circled) > 2:
-        return [normalize(item).strip(" 、,。\n") for item in circled[1:]]
-    return [normalize(item).strip().lstrip(CIRCLED) for item in LIST_ITEM.findall(answer)]
+        return [nfkc(item).strip(" 、,。\n") for item in circled[1:]]
+    lines = [nfkc(item).strip().lstrip(CIRCLED) for item in LIST_ITEM.findall(answer)]
+    quoted = [nfkc(item) for item in QUOTED.findall(answer)]
+    return lines or ([q.strip("「」") for q in quoted] if len(quoted) > 1 else [])
 
 
 def _resolve_ordinal(followup: str, previous_answer: str) -> str | None:
@@ -66,7 +124,8 @@ def _resolve_ordinal(followup: str, previous_answer: str) -> str | None:
     if not 1 <= position <= len(items):
         return None
     item = re.sub(r"の\d+つ$", "", items[position - 1])
-    return followup[: match.start()] + item + followup[match.end() :]
+    before = POINTER.sub("", followup[: match.start()])  # 「その2番目の…」 means the item
+    return before + item + followup[match.end() :]
 
 
 def _resolve_same_ministry(followup: str, previous_turn: str) -> str | None:
@@ -100,33 +159,35 @@ def _swap_slot(followup: str, previous: str) -> str | None:
 
 
 def is_followup(question: str) -> bool:
-    text = normalize(question).strip()
+    text = nfkc(question).strip()
     facts = analyse(text)
     return bool(
         LEAD_IN.match(text)
         or POINTER.match(LEAD_IN.sub("", text))
         or SAME_MINISTRY.search(text)
+        or CONTRAST.search(text)
         or len(facts.tokens) <= 2
     )
 
 
 def rewrite(question: str, history: Sequence[Turn]) -> tuple[str, str]:
-    """The standalone question and how it was made: "as-is", "ordinal", "ministry", "slot",
+    """The standalone question and how it was made: "as-is", "ordinal", "ministry", "slot"
+    (a year, place, ministry, quoted term or a phrase with the same head noun swapped),
     "pointer" or "topic"."""
     earlier = [i for i, turn in enumerate(history) if turn.get("role") == "user"]
-    if not earlier or not (is_followup(question) or ORDINAL.search(normalize(question))):
+    if not earlier or not (is_followup(question) or ORDINAL.search(nfkc(question))):
         return question, "as-is"
     last = earlier[-1]
-    previous = normalize(standalone_question(history[last]["content"], history[:last]))
-    followup = LEAD_IN.sub("", normalize(question).strip())
+    previous = nfkc(standalone_question(history[last]["content"], history[:last]))
+    followup = LEAD_IN.sub("", nfkc(question).strip())
     answer = next((t["content"] for t in history[last + 1 :] if t.get("role") == "assistant"), "")
     resolved = _resolve_ordinal(followup, answer)
     if resolved:
         return resolved, "ordinal"
-    resolved = _resolve_same_ministry(followup, f"{normalize(answer)}\n{previous}")
+    resolved = _resolve_same_ministry(followup, f"{nfkc(answer)}\n{previous}")
     if resolved:
         return resolved, "ministry"
-    swapped = _swap_slot(followup, previous)
+    swapped = _swap_slot(followup, previous) or _swap_head(followup, previous)
     if swapped:
         return swapped, "slot"
     topic = _topic(previous)
@@ -158,19 +219,23 @@ def standalone_question(question: str, history: Sequence[Turn]) -> str:
     return rewrite(question, history)[0]
 
 
-class Rephrase:
-    """Stage 1: follow-up → standalone question, then what it asks for.
+class Rephrase(Stage):
+    """Follow-up → standalone question, then what it asks for.
 
     In generative mode the LLM rewrites the follow-ups the rules can only join to the previous
     topic; a slot swap or a resolved pointer is kept as the rules made it."""
 
+    name = "rephrase"
+
     def __init__(self, llm: Callable[[], LLM], names: Callable[[], Iterable[str]]) -> None:
         self.llm = llm
-        self.names = names  # the ministries etc. the indexed tables name, for abbreviations
+        self.names = names  # the organisations the documents name, for abbreviations
 
-    def __call__(self, state: State) -> None:
-        state.standalone, how = rewrite(state.question, state.history)
-        if how == "topic" and state.mode == "generative":
-            state.standalone = rewrite_followup(self.llm(), state.question, state.history)
-        state.standalone = expand_abbreviations(state.standalone, self.names())  # NFKC in analyse
-        state.facts = analyse(state.standalone)
+    def run(self, work: Work) -> Outcome | None:
+        turn = work.turn
+        standalone, how = rewrite(turn.question, turn.history)
+        if how == "topic" and turn.mode == "generative":
+            standalone = rewrite_followup(self.llm(), turn.question, list(turn.history))
+        standalone = expand_abbreviations(standalone, self.names())
+        work.query = Query(standalone, how, analyse(standalone))
+        return None

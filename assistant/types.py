@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from corpus.model import ExtractedDocument, Sentence
+
+REFUSAL = "資料には記載が見つかりませんでした。"
+FAILURE = "回答を作成できませんでした。時間をおいてもう一度お試しください。"
+CITATION_MARKER = re.compile(r"\[(\d+)\]")  # [n] after the statement source n supports
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,9 @@ class Evidence:
             score=score,
         )
 
-    def cite(self, n: int) -> Citation:
-        """This evidence as citation [n], quoting the sentence."""
+    def cite(self, n: int, marks: Sequence[str] = ()) -> Citation:
+        """This evidence as citation [n], quoting the sentence (``marks``: the asked-for
+        figures or dates in it)."""
         return Citation(
             n=n,
             doc_id=self.doc_id,
@@ -59,6 +66,7 @@ class Evidence:
             quote=self.text,
             source=self.source,
             chunk_text=self.chunk_text,
+            marks=tuple(marks),
         )
 
 
@@ -72,6 +80,7 @@ class Citation:
     quote: str  # exact substring of the extracted page text
     source: str = ""
     chunk_text: str = ""
+    marks: tuple[str, ...] = ()  # the asked-for figures or dates inside the quote
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Stage 5 — verify citations: every quote must be an exact substring of its page's text.
+"""Stage — verify citations: every quote must be an exact substring of its page's text.
 
 A citation that fails is dropped with the statement it supports; the remaining markers are
 renumbered so that the answer and the citation list always agree.
@@ -6,18 +6,17 @@ renumbered so that the answer and the citation list always agree.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
-from assistant.compose import REFUSAL
-from assistant.state import State
-from assistant.types import Citation
+from assistant.stage import Stage
+from assistant.types import CITATION_MARKER, Citation
+from assistant.work import Answered, Draft, Outcome, Refusal, Refused, Work
 from index.policy_index import PolicyIndex
 
-MARKER = re.compile(r"\[(\d+)\]")
 
+class VerifyCitations(Stage):
+    name = "verify"
 
-class VerifyCitations:
     def __init__(self, index: PolicyIndex) -> None:
         self.index = index
 
@@ -28,22 +27,19 @@ class VerifyCitations:
             return False
         return bool(citation.quote) and citation.quote in page.text
 
-    def __call__(self, state: State) -> None:
-        if state.refused:
-            return
-        valid = {c.n for c in state.citations if self.quote_holds(c)}
+    def run(self, work: Work) -> Outcome | None:
+        draft = work.draft
+        assert draft is not None
+        valid = {c.n for c in draft.citations if self.quote_holds(c)}
         renumber = {old: new for new, old in enumerate(sorted(valid), start=1)}
         kept_lines = []
-        for line in state.answer.split("\n"):
-            markers = [int(m) for m in MARKER.findall(line)]
+        for line in draft.text.split("\n"):
+            markers = [int(m) for m in CITATION_MARKER.findall(line)]
             if markers and not all(m in valid for m in markers):
                 continue
-            kept_lines.append(MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", line))
-        state.citations = [replace(c, n=renumber[c.n]) for c in state.citations if c.n in valid]
-        state.answer = "\n".join(kept_lines)
-        if not state.citations:
-            state.refused, state.refusal_reason, state.answer = (
-                True,
-                "no verified citation",
-                REFUSAL,
-            )
+            kept_lines.append(CITATION_MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", line))
+        citations = [replace(c, n=renumber[c.n]) for c in draft.citations if c.n in valid]
+        work.draft = Draft("\n".join(kept_lines), citations, draft.path, draft.dropped)
+        if not citations:
+            return Refused(Refusal.NO_VERIFIED_CITATION, "no quote matched its page")
+        return Answered()

@@ -15,9 +15,10 @@ from statistics import median
 from pdfplumber.page import Page as PdfPage
 from pdfplumber.pdf import PDF
 
+from corpus.japanese import normalize
 from corpus.sections import Block, body_block
 from corpus.tables import rectangular
-from corpus.textrepair import is_page_number, join_lines, normalize, starts_block
+from corpus.textrepair import is_page_number, join_lines, starts_block
 
 MARGIN_FRACTION = 0.07  # top/bottom share of the page where running headers and footers live
 HEADING_DELTA = 0.8  # pt above the page's body size that makes a line a heading

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from corpus.japanese import normalize
 from corpus.sections import Block, body_block
 from corpus.tables import rectangular
-from corpus.textrepair import is_page_number, join_lines, normalize, starts_block
+from corpus.textrepair import is_page_number, join_lines, starts_block
 
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
 _MAX_TITLE_CHARS = 60

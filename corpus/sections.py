@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from corpus.japanese import split_sentences
 from corpus.model import Page, Sentence, TableRecord
 from corpus.tables import measure_column, row_line, subject_column
-from corpus.textrepair import split_sentences, strip_bullet
+from corpus.textrepair import strip_bullet
 
 # Level given to headings recognised only by their marker (they sit at body-text size).
 MARKER_LEVEL = 100

@@ -1,4 +1,4 @@
-"""``python -m eval run|template|runs|diff [options]`` (``python -m eval run --help``)."""
+"""``python -m eval run|template|runs|diff|train-selector [options]`` (``… --help``)."""
 
 from __future__ import annotations
 

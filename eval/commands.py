@@ -4,6 +4,7 @@
 - ``template --xlsx FILE``: an empty question sheet with its headers and two example rows.
 - ``runs``: the kept runs with their headline numbers.
 - ``diff RUN_A RUN_B``: which questions changed between two runs, and every metric's change.
+- ``train-selector [options]``: fit the evidence selector (``eval.train_selector``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from eval.history import RunSummary
 
-SUBCOMMANDS = ("run", "template", "runs", "diff")
+SUBCOMMANDS = ("run", "template", "runs", "diff", "train-selector")
 EXIT_BAD_INPUT = 2
 USAGE = """usage: policy-qa eval run|template|runs|diff …   (python -m eval …)
 
@@ -25,7 +26,8 @@ USAGE = """usage: policy-qa eval run|template|runs|diff …   (python -m eval �
                           (policy-qa eval run --help lists the options; run is the default)
   template --xlsx FILE    write an empty question sheet with two example rows
   runs                    list the kept runs with their headline numbers
-  diff RUN_A RUN_B        questions that changed between two runs, metric changes with 95% CIs"""
+  diff RUN_A RUN_B        questions that changed between two runs, metric changes with 95% CIs
+  train-selector          fit the evidence selector on JaQuAD (make selector)"""
 RUN_HEADER = ["実行名", "質問数", "正答率", "出典の裏づけ", "拒否の再現率", "検索R@5",
               "応答p50(秒)"]
 
@@ -115,5 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = argv[0] if argv and argv[0] in SUBCOMMANDS else "run"
     rest = argv[1:] if argv and argv[0] in SUBCOMMANDS else argv
+    if command == "train-selector":
+        from eval.train_selector import main as train_main
+
+        return train_main(rest)
     handlers = {"run": run_main, "template": cmd_template, "runs": cmd_runs, "diff": cmd_diff}
     return handlers[command](rest)

@@ -150,3 +150,12 @@ def eval_items(
     chosen = rng.sample(indexed, min(answerable, len(indexed)))
     negatives = rng.sample(held_out, min(unanswerable, len(held_out)))
     return [answerable_item(a, q) for a, q in chosen] + [unanswerable_item(q) for q in negatives]
+
+
+def all_items(articles: list[Article]) -> list[EvalItem]:
+    """Every question: answerable for indexed articles, to refuse for held-out ones."""
+    return [
+        unanswerable_item(q) if a.held_out else answerable_item(a, q)
+        for a in articles
+        for q in a.questions
+    ]

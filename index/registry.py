@@ -14,6 +14,10 @@ from typing import Any
 
 from corpus.model import ExtractedDocument
 
+# How documents are made (extraction, chunking, vectors): bump it when one of them changes, and
+# documents of an older build are ingested again from their files.
+BUILD_VERSION = 2
+
 
 @dataclass
 class StoredChunk:
@@ -27,6 +31,12 @@ class StoredChunk:
 class StoredDocument:
     document: ExtractedDocument
     chunks: list[StoredChunk]
+    tokenizer: int = 1  # index.tokenize.TOKENIZER_VERSION the chunk tokens were made with
+    build: int = 1  # BUILD_VERSION the document was ingested with
+
+    @property
+    def stale(self) -> bool:
+        return self.build != BUILD_VERSION
 
 
 class Registry:
@@ -46,6 +56,8 @@ class Registry:
             docs[data["document"]["doc_id"]] = StoredDocument(
                 document=ExtractedDocument.from_json(data["document"]),
                 chunks=[StoredChunk(**c) for c in data["chunks"]],
+                tokenizer=data.get("tokenizer", 1),
+                build=data.get("build", 1),
             )
         return docs
 
@@ -55,6 +67,8 @@ class Registry:
         payload = {
             "document": stored.document.to_json(),
             "chunks": [vars(c) for c in stored.chunks],
+            "tokenizer": stored.tokenizer,
+            "build": stored.build,
         }
         tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)

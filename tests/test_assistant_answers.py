@@ -6,18 +6,17 @@ import re
 
 import pytest
 
-from assistant.compose import REFUSAL
 from assistant.pipeline import Assistant
-from assistant.types import Answer
+from assistant.types import REFUSAL, Answer
+from corpus.japanese import fold
 from index.policy_index import PolicyIndex
-from index.tokenize import normalize
 
 MARKER = re.compile(r"\[(\d+)\]")
 
 
 def says(answer: Answer, *phrases: str) -> bool:
-    text = normalize(answer.answer).replace(" ", "")
-    return all(normalize(p).replace(" ", "") in text for p in phrases)
+    text = fold(answer.answer).replace(" ", "")
+    return all(fold(p).replace(" ", "") in text for p in phrases)
 
 
 def assert_consistent(answer: Answer, index: PolicyIndex) -> None:

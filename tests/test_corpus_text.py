@@ -7,13 +7,8 @@ from pathlib import Path
 import pytest
 
 from corpus.extract import extract_document
-from corpus.textrepair import (
-    is_page_number,
-    join_lines,
-    normalize,
-    split_sentences,
-    strip_bullet,
-)
+from corpus.japanese import fold, normalize, split_sentences
+from corpus.textrepair import is_page_number, join_lines, strip_bullet
 
 SLIDE_TXT = (
     "デジタル人材の現状\n"
@@ -140,3 +135,24 @@ def test_bullets_page_numbers_and_line_joining() -> None:
 )
 def test_sentence_split(text: str, sentences: list[str]) -> None:
     assert [text[s:e] for s, e in split_sentences(text)] == sentences
+
+
+@pytest.mark.parametrize(
+    ("written", "folded"),
+    [
+        ("令和6年度", "2024年度"),
+        ("令和元年", "2019年"),
+        ("平成30年4月", "2018年4月"),
+        ("二〇二四年十二月二十四日", "2024年12月24日"),
+        ("1,800億円", "1800億円"),
+        ("約4割", "約40%"),
+        ("３．５割", "35%"),
+        ("ＫＰＩ", "kpi"),
+    ],
+)
+def test_fold_writes_one_form_per_date_and_figure(written: str, folded: str) -> None:
+    assert fold(written) == folded
+
+
+def test_fold_leaves_words_that_only_contain_numerals() -> None:
+    assert fold("一部の統一的な取組") == "一部の統一的な取組"

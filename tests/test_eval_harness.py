@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from assistant.pipeline import STREAM_PIECE, Assistant
+from assistant.compose import STREAM_PIECE
+from assistant.pipeline import Assistant
 from eval.answers import streamed
 from eval.dataset import load_items
 from eval.metrics import answer_correct

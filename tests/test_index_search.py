@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from corpus.japanese import fold
 from index.policy_index import PolicyIndex
-from index.tokenize import normalize
 
 DJ, CS = "digital-jinzai", "chihou-sousei-2"
 
@@ -49,7 +49,7 @@ def test_hybrid_ranks_expected_chunk_first(
 ) -> None:
     top = shipped_index.search(query, k=5, mode="hybrid")[0]
     assert (top.doc_id, top.page) == (doc_id, page), top
-    assert normalize(phrase) in normalize(top.text)
+    assert fold(phrase) in fold(top.text)
 
 
 def test_table_row_chunk_carries_ministry_section(shipped_index: PolicyIndex) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from index.policy_index import PolicyIndex
 
 EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1  # a question could not be answered (its one-line reason is printed)
 
 
 class CliError(Exception):
@@ -161,25 +162,41 @@ def _batch_item(line_no: int, line: str) -> tuple[str, str, list[dict[str, str]]
 def cmd_ask(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
     if args.batch:
-        failed = False
-        for line_no, line in enumerate(_read_lines(args.batch), start=1):
-            try:
-                item_id, question, history = _batch_item(line_no, line)
-            except CliError as err:
-                print(f"error: {args.batch}: {err}", file=sys.stderr)
-                failed = True
-                continue
-            answer = assistant.ask(question, history, doc_ids=args.doc)
-            out = answer.to_json()
-            _print_json({"id": item_id, **{k: out[k] for k in ("answer", "citations", "refused")}})
-        return EXIT_BAD_INPUT if failed else 0
+        return _ask_batch(assistant, args)
     if not args.question or not args.question.strip():
         raise CliError("ask needs a QUESTION or --batch FILE")
     if args.json:
-        _print_json(assistant.ask(args.question, doc_ids=args.doc).to_json())
+        answer = assistant.ask(args.question, doc_ids=args.doc)
+        _print_json(answer.to_json())
     else:
-        _print_answer(_answer_live(assistant, args.question, [], args.doc))
+        answer = _answer_live(assistant, args.question, [], args.doc)
+        _print_answer(answer)
+    if answer.outcome == "failed":
+        print(f"error: {answer.reason}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
+
+
+def _ask_batch(assistant: Assistant, args: argparse.Namespace) -> int:
+    """One JSON line per question; a bad line or a failed answer is reported and skipped.
+    Exit 2 if a line was bad, else 1 if a question failed."""
+    bad_line = failed = False
+    for line_no, line in enumerate(_read_lines(args.batch), start=1):
+        try:
+            item_id, question, history = _batch_item(line_no, line)
+        except CliError as err:
+            print(f"error: {args.batch}: {err}", file=sys.stderr)
+            bad_line = True
+            continue
+        answer = assistant.ask(question, history, doc_ids=args.doc)
+        if answer.outcome == "failed":
+            _print_json({"id": item_id, "error": answer.reason})
+            failed = True
+            continue
+        out = answer.to_json()
+        keys = ("answer", "citations", "refused", "outcome", "reason")
+        _print_json({"id": item_id, **{k: out[k] for k in keys}})
+    return EXIT_BAD_INPUT if bad_line else EXIT_FAILED if failed else 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

@@ -1,0 +1,29 @@
+"""Stage — rank: each candidate's calibrated probability of answering, best first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant.features import TermWeights, candidate_features
+from assistant.selector import Selector
+from assistant.stage import Stage
+from assistant.work import Outcome, Ranked, Work
+
+
+class Rank(Stage):
+    name = "rank"
+
+    def __init__(
+        self, selector: Callable[[], Selector], weights: Callable[[], TermWeights]
+    ) -> None:
+        self.selector = selector
+        self.weights = weights
+
+    def run(self, work: Work) -> Outcome | None:
+        assert work.query is not None and work.retrieved is not None
+        candidates = work.retrieved.candidates
+        features = candidate_features(work.query, work.retrieved, self.weights())
+        for candidate, p in zip(candidates, self.selector().probabilities(features), strict=True):
+            candidate.probability = float(p)
+        work.ranked = Ranked(sorted(candidates, key=lambda c: -c.probability))
+        return None

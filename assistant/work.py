@@ -1,0 +1,140 @@
+"""What the answer stages hand on: one product per stage, gathered on a :class:`Work`.
+
+    Turn ─rephrase→ Query ─retrieve→ Retrieved ─rank→ Ranked ─select→ Selection
+         ─compose→ Draft ─verify→ Answered
+
+A stage reads the products of the stages before it and sets its own; it stops the run by
+returning an :data:`Outcome` (answered, refused with a :class:`Refusal` reason, or failed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from assistant.question import Question
+from assistant.types import Citation, Evidence
+from corpus.model import ExtractedDocument, Sentence
+from index.policy_index import SearchHit
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What was asked."""
+
+    question: str
+    history: tuple[dict[str, str], ...] = ()
+    doc_ids: frozenset[str] | None = None  # only these documents (None: all)
+    mode: str = "extractive"  # "extractive" | "generative"
+
+
+@dataclass(frozen=True)
+class Query:
+    """The question as it would be asked without the chat history, and what it asks for."""
+
+    standalone: str
+    rewrite: str  # how the follow-up was made standalone ("as-is", "pointer", …)
+    facts: Question
+
+
+@dataclass
+class Candidate:
+    """A sentence (or table cell) from a retrieved chunk, with what ranks it."""
+
+    document: ExtractedDocument
+    sentence: Sentence
+    chunk_id: str
+    chunk_text: str
+    chunk_rank: int  # best rank of its chunk over the retrieval runs, 1-based
+    chunk_score: float  # that chunk's fused score
+    tokens: frozenset[str]
+    heading_tokens: frozenset[str]
+    vector: np.ndarray | None = None
+    probability: float = 0.0  # calibrated chance that it answers the question
+
+    def evidence(self) -> Evidence:
+        return Evidence.of_sentence(
+            self.document, self.sentence, self.chunk_id, self.chunk_text, round(self.probability, 4)
+        )
+
+
+@dataclass
+class Retrieved:
+    query_vector: np.ndarray
+    hits: list[SearchHit]
+    candidates: list[Candidate]
+
+
+@dataclass
+class Ranked:
+    """Candidates best first, each with its probability of answering."""
+
+    candidates: list[Candidate]
+
+    @property
+    def best(self) -> float:
+        return self.candidates[0].probability if self.candidates else 0.0
+
+
+@dataclass
+class Selection:
+    """The evidence the answer states, in order."""
+
+    evidence: list[Evidence]
+    as_list: bool = False  # one item per line
+    headed: bool = False  # evidence[0] introduces the rest (their heading or lead-in)
+    marks: dict[int, list[str]] = field(default_factory=dict)  # evidence index → asked values
+
+
+@dataclass
+class Draft:
+    text: str
+    citations: list[Citation]
+    path: str = "extractive"  # "extractive" | "generative" | "fallback-extractive"
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # generated sentences removed
+
+
+class Refusal(StrEnum):
+    """Why the documents were taken not to answer."""
+
+    EMPTY_QUESTION = "empty_question"
+    NO_PASSAGE = "no_passage"  # nothing was retrieved
+    LOW_CONFIDENCE = "low_confidence"  # the best sentence is unlikely to answer
+    NO_VERIFIED_CITATION = "no_verified_citation"  # no quote survived verification
+
+
+@dataclass(frozen=True)
+class Answered:
+    kind = "answered"
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: Refusal
+    detail: str = ""
+    kind = "refused"
+
+
+@dataclass(frozen=True)
+class Failed:
+    stage: str
+    error: str
+    kind = "failed"
+
+
+Outcome = Answered | Refused | Failed
+
+
+@dataclass
+class Work:
+    """One question's way through the stages."""
+
+    turn: Turn
+    query: Query | None = None
+    retrieved: Retrieved | None = None
+    ranked: Ranked | None = None
+    selection: Selection | None = None
+    draft: Draft | None = None
+    timings: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,142 @@
+"""Retrieval choices measured on question sets the retriever was not built from.
+
+    python bench/retrieval.py --jaquad dev [--answerable 1200]
+    python bench/retrieval.py --questions eval/realpdf.jsonl --corpus ../shared/realpdfs/*.pdf
+    python bench/retrieval.py                      # the shipped corpus and eval/questions.jsonl
+
+For the eval index of the set (built by ``python -m eval run`` the same way, or built here), it
+prints Recall@1/5/10 and MRR@10 of: BM25 alone; dense alone with chunk vectors made as the mean
+of their sentence vectors (stored in Chroma) or by embedding the chunk text itself (computed
+here, cached in the index folder); relative-score fusion at several BM25 weights and candidate
+depths; and reciprocal-rank fusion. Queries are the questions as asked (follow-ups included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eval.dataset import QUESTIONS, EvalItem, load_items  # noqa: E402
+from eval.jaquad import eval_items, load_split, write_corpus  # noqa: E402
+from eval.metrics import Passage, is_relevant, ranking_scores  # noqa: E402
+from eval.run import open_eval_index  # noqa: E402
+from index.policy_index import PolicyIndex, Ranking, relative_score_fusion  # noqa: E402
+from index.store import data_home  # noqa: E402
+
+BM25_WEIGHTS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
+DEPTHS = (20, 50, 100)
+RRF_K = 60
+TOP = 10
+
+
+def chunk_text_vectors(index: PolicyIndex, ids: Sequence[str]) -> np.ndarray:
+    """Each chunk's own text embedded as a passage (section path first), cached on disk."""
+    cache_path = index.home / "bench-chunk-vectors.json"
+    cache: dict[str, list[float]] = (
+        json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    )
+    chunks = {c.id: c for c in index.chunks()}
+    texts = {i: f"{chunks[i].metadata['section']}\n{chunks[i].text}" for i in ids}
+    missing = [t for t in dict.fromkeys(texts.values()) if t not in cache]
+    for start in range(0, len(missing), 32):
+        batch = missing[start : start + 32]
+        cache.update(zip(batch, index.embed_model.get_text_embedding_batch(batch), strict=True))
+    if missing:
+        cache_path.write_text(json.dumps(cache))
+    return np.array([cache[texts[i]] for i in ids], dtype=np.float32)
+
+
+def mean_vectors(index: PolicyIndex, ids: Sequence[str]) -> np.ndarray:
+    got = index.collection.get(ids=list(ids), include=["embeddings"])
+    by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+    return np.array([by_id[i] for i in ids], dtype=np.float32)
+
+
+def dense_ranking(vectors: np.ndarray, ids: Sequence[str], query: np.ndarray, k: int) -> Ranking:
+    scores = vectors @ query
+    order = np.argsort(-scores)[:k]
+    return [(ids[i], float(scores[i])) for i in order]
+
+
+def rrf(rankings: list[Ranking], k: int = RRF_K) -> Ranking:
+    totals: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, (chunk_id, _) in enumerate(ranking, start=1):
+            totals[chunk_id] = totals.get(chunk_id, 0.0) + 1.0 / (k + rank)
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
+def score(rankings: dict[str, list[Ranking]], items: list[EvalItem], index: PolicyIndex) -> None:
+    chunks = {c.id: c for c in index.chunks()}
+    print(f"{'variant':34s} {'R@1':>6s} {'R@5':>6s} {'R@10':>6s} {'MRR@10':>7s}")
+    for name, per_item in rankings.items():
+        totals: dict[str, list[float]] = {}
+        for item, ranking in zip(items, per_item, strict=True):
+            flags = [
+                is_relevant(
+                    Passage(
+                        chunks[i].metadata["doc_id"], chunks[i].metadata["page"], chunks[i].text
+                    ),
+                    item.evidence,
+                )
+                for i, _ in ranking[:TOP]
+            ]
+            for key, value in ranking_scores(flags, 1).items():
+                totals.setdefault(key, []).append(value)
+        means = {key: float(np.mean(values)) for key, values in totals.items()}
+        print(
+            f"{name:34s} {means['recall@1']:6.3f} {means['recall@5']:6.3f} "
+            f"{means['recall@10']:6.3f} {means['mrr@10']:7.3f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--corpus", type=Path, nargs="+", default=None)
+    parser.add_argument("--jaquad", choices=("train", "dev"), default=None)
+    parser.add_argument("--answerable", type=int, default=1200)
+    parser.add_argument("--home", default=None)
+    args = parser.parse_args()
+    if args.jaquad:
+        articles = load_split(args.jaquad)
+        args.corpus = write_corpus(articles, data_home(args.home) / f"jaquad-{args.jaquad}-docs")
+        items = eval_items(articles, args.answerable, 0)
+    else:
+        items = load_items(args.questions)
+    items = [item for item in items if item.answerable]
+    index, _ = open_eval_index(args.home, args.corpus, progress=True)
+    ids = [c.id for c in index.chunks()]
+    vectors = {"mean": mean_vectors(index, ids), "chunk": chunk_text_vectors(index, ids)}
+    queries = [np.asarray(index.embed_model.get_query_embedding(i.question)) for i in items]
+    bm25 = [index._lexical(item.question, max(DEPTHS), None) for item in items]
+    rankings: dict[str, list[Ranking]] = {"bm25": bm25}
+    for kind, matrix in vectors.items():
+        dense = [dense_ranking(matrix, ids, q, max(DEPTHS)) for q in queries]
+        rankings[f"dense ({kind} vectors)"] = dense
+        for depth in DEPTHS:
+            for weight in BM25_WEIGHTS:
+                rankings[f"fusion {kind} w_bm25={weight} depth={depth}"] = [
+                    relative_score_fusion([b[:depth], d[:depth]], (weight, 1 - weight))
+                    for b, d in zip(bm25, dense, strict=True)
+                ]
+        rankings[f"rrf {kind} k={RRF_K} depth=50"] = [
+            rrf([b[:50], d[:50]]) for b, d in zip(bm25, dense, strict=True)
+        ]
+    print(f"{len(items)} answerable questions, {len(ids)} chunks, load {os.getloadavg()[0]:.2f}")
+    score(rankings, items, index)
+
+
+if __name__ == "__main__":
+    main()

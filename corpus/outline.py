@@ -1,0 +1,75 @@
+"""A page's outline: which heading opens a section, what sits under it, what a lead-in lists.
+
+Sections come from the sentences' section paths (corpus/sections.py); nothing here looks at
+what the headings say.
+"""
+
+from __future__ import annotations
+
+from corpus.model import ExtractedDocument, Sentence
+
+SENTENCE_ENDS = "。！？"
+
+
+def own_section(sentence: Sentence) -> tuple[str, ...]:
+    """A heading's path including itself; a body sentence's path."""
+    if sentence.kind == "heading" and sentence.section[-1:] != (sentence.text,):
+        return (*sentence.section, sentence.text)
+    return sentence.section
+
+
+def is_page_title(sentence: Sentence) -> bool:
+    return sentence.kind == "heading" and len(own_section(sentence)) == 1
+
+
+def heading_of(document: ExtractedDocument, page: int, section: tuple[str, ...]) -> Sentence | None:
+    """The heading sentence that opens ``section`` on ``page`` (never the page title)."""
+    if len(section) < 2:
+        return None
+    return next(
+        (
+            s
+            for s in document.sentences
+            if s.page == page and s.kind == "heading" and own_section(s) == section
+        ),
+        None,
+    )
+
+
+def members(document: ExtractedDocument, page: int, section: tuple[str, ...]) -> list[Sentence]:
+    """Every sentence of ``section`` on ``page`` below its heading."""
+    return [
+        s
+        for s in document.sentences
+        if s.page == page and s.section[: len(section)] == section and s.text != section[-1]
+    ]
+
+
+def children(document: ExtractedDocument, heading: Sentence) -> list[Sentence]:
+    """The sub-headings directly under ``heading``, else every sentence under it."""
+    section = own_section(heading)
+    under = members(document, heading.page, section)
+    subheadings = [
+        s for s in under if s.kind == "heading" and len(own_section(s)) == len(section) + 1
+    ]
+    return subheadings or under
+
+
+def enumeration_after(document: ExtractedDocument, lead: Sentence) -> list[Sentence]:
+    """The item lines a lead-in sentence introduces: whole lines, each without a full stop,
+    right after it on its page (empty when fewer than two follow)."""
+    if lead.kind != "text":
+        return []
+    page = document.page(lead.page).text
+    items: list[Sentence] = []
+    for s in document.sentences:
+        if s.page != lead.page or s.start < lead.end:
+            continue
+        starts_line = s.start == 0 or page[s.start - 1] == "\n"
+        if not items and not starts_line and "\n" not in page[lead.end : s.start]:
+            continue  # the rest of the lead-in's own line
+        ends_line = s.end == len(page) or page[s.end] == "\n"
+        if not (starts_line and ends_line and s.kind == "text" and s.text[-1] not in SENTENCE_ENDS):
+            break
+        items.append(s)
+    return items if len(items) > 1 else []

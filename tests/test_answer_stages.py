@@ -1,0 +1,175 @@
+"""The answer stages one by one, on two small documents written here (not the shipped corpus)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.pipeline import Assistant
+from assistant.stage import Stage
+from assistant.types import FAILURE, REFUSAL, Citation
+from assistant.verify import VerifyCitations
+from assistant.work import Answered, Draft, Failed, Outcome, Refusal, Refused, Work
+from index.ingest import Ingestor
+from index.policy_index import PolicyIndex
+
+PLAN = """# みどり市こども未来計画
+
+## 計画の目的
+本計画は、子育て世帯の経済的な負担を軽くし、出生数の減少に歯止めをかけるために策定した。
+
+## 計画期間
+計画期間は2025年度から2029年度までの5年間とする。
+
+## 重点施策
+- 保育所の待機児童を2027年度までにゼロにする
+- 小学校の給食費を無償化する
+- 放課後児童クラブを12か所に増やす
+
+## 担当部署
+
+| 施策 | 担当部署 |
+|---|---|
+| 保育所の整備 | こども政策課 |
+| 給食費の無償化 | 学校教育課 |
+| 放課後児童クラブの増設 | 生涯学習課 |
+"""
+
+DISASTER = """# みどり市地域防災計画
+
+## 避難所
+市内の小中学校18校を指定避難所とし、備蓄倉庫を各校に置く。
+
+## 訓練
+毎年9月に全市一斉の避難訓練を行い、自主防災組織の参加を求める。
+"""
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> PolicyIndex:
+    folder = tmp_path_factory.mktemp("small-docs")
+    (folder / "kodomo-plan.md").write_text(PLAN, encoding="utf-8")
+    (folder / "bousai-plan.md").write_text(DISASTER, encoding="utf-8")
+    index = PolicyIndex(tmp_path_factory.mktemp("small-home"))
+    report = Ingestor(index).ingest([folder], progress=False)
+    assert not report.failed
+    return index
+
+
+@pytest.fixture(scope="module")
+def small(small_index: PolicyIndex) -> Assistant:
+    return Assistant(small_index)
+
+
+def run(assistant: Assistant, question: str, **kwargs: object) -> tuple[Work, Outcome]:
+    work = assistant.start(question, **kwargs)  # type: ignore[arg-type]
+    return work, assistant.run(work)
+
+
+def test_retrieve_reads_every_sentence_of_the_chunks_it_finds(small: Assistant) -> None:
+    work, _ = run(small, "計画期間はいつまでですか")
+    assert work.retrieved is not None
+    texts = [c.sentence.text for c in work.retrieved.candidates]
+    assert any("2029年度" in t for t in texts)
+    assert all(c.vector is not None and c.chunk_rank >= 1 for c in work.retrieved.candidates)
+
+
+def test_rank_puts_the_answering_sentence_first(small: Assistant) -> None:
+    work, outcome = run(small, "こども未来計画は何年度までの計画？")
+    assert isinstance(outcome, Answered)
+    assert work.ranked is not None
+    assert "2029年度" in work.ranked.candidates[0].sentence.text
+    probabilities = [c.probability for c in work.ranked.candidates]
+    assert probabilities == sorted(probabilities, reverse=True)
+
+
+def test_a_question_the_documents_do_not_answer_is_refused_for_low_confidence(
+    small: Assistant,
+) -> None:
+    _, outcome = run(small, "火星探査機の打ち上げ費用はいくらですか")
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.LOW_CONFIDENCE
+    answer = small.ask("火星探査機の打ち上げ費用はいくらですか")
+    assert answer.refused and answer.answer == REFUSAL and answer.outcome == "refused"
+    assert answer.reason.startswith("low_confidence")
+    assert answer.related  # the closest passages are shown instead
+
+
+def test_nothing_to_search_is_refused_for_no_passage(small: Assistant) -> None:
+    _, outcome = run(small, "計画期間はいつまで？", doc_ids=[])
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.NO_PASSAGE
+
+
+def test_an_empty_question_is_refused_as_empty(small: Assistant) -> None:
+    _, outcome = run(small, "   ")
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.EMPTY_QUESTION
+
+
+def test_a_list_question_gets_the_items_under_their_heading(small: Assistant) -> None:
+    answer = small.ask("重点施策にはどんなものがありますか")
+    lead, *items = answer.answer.splitlines()
+    assert "重点施策" in lead
+    assert len(items) == 3 and all(line.startswith("- ") for line in items)
+    assert "給食費" in items[1]
+
+
+def test_an_ordinal_picks_one_item(small: Assistant) -> None:
+    answer = small.ask("重点施策の2つ目は何ですか")
+    assert "給食費" in answer.answer and "待機児童" not in answer.answer
+
+
+def test_a_table_value_is_stated_with_its_row_and_column(small: Assistant) -> None:
+    answer = small.ask("給食費の無償化を担当する部署はどこですか")
+    assert "学校教育課" in answer.answer and "給食費の無償化" in answer.answer
+    assert "担当部署" in answer.answer  # the column header travels with the value
+
+
+def test_the_asked_figure_is_marked_in_the_citation(small: Assistant) -> None:
+    answer = small.ask("指定避難所になっている学校は何校ありますか")
+    assert not answer.refused and "18校" in answer.answer
+    assert "18校" in answer.citations[0].marks
+
+
+def test_verify_drops_a_statement_whose_quote_is_not_on_its_page(
+    small_index: PolicyIndex, small: Assistant
+) -> None:
+    work, _ = run(small, "避難訓練はいつ行いますか")
+    assert work.draft is not None and work.draft.citations
+    good = work.draft.citations[0]
+    bad = Citation(2, good.doc_id, good.title, good.page, good.section, "どこにもない文")
+    work.draft = Draft(f"{good.quote}[1]\n作り話です[2]", [good, bad])
+    assert isinstance(VerifyCitations(small_index).run(work), Answered)
+    assert work.draft.text == f"{good.quote}[1]" and work.draft.citations == [good]
+    work.draft = Draft("作り話です[1]", [Citation(1, good.doc_id, "", good.page, "", "作り話")])
+    outcome = VerifyCitations(small_index).run(work)
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.NO_VERIFIED_CITATION
+
+
+class Broken(Stage):
+    name = "broken"
+
+    def run(self, work: Work) -> Outcome | None:
+        raise RuntimeError("disk on fire")
+
+
+@pytest.fixture
+def broken(small_index: PolicyIndex) -> Iterator[Assistant]:
+    assistant = Assistant(small_index)
+    assistant.stages.insert(2, Broken())
+    yield assistant
+
+
+def test_a_stage_that_raises_ends_the_run_as_failed_not_as_a_traceback(broken: Assistant) -> None:
+    _, outcome = run(broken, "計画期間はいつまで？")
+    assert outcome == Failed("broken", "RuntimeError: disk on fire")
+    answer = broken.ask("計画期間はいつまで？")
+    assert answer.outcome == "failed" and answer.answer == FAILURE
+    assert answer.reason == "broken failed: RuntimeError: disk on fire"
+
+
+def test_the_stream_ends_with_the_answer_after_its_text(small: Assistant, tmp_path: Path) -> None:
+    pieces = list(small.stream("避難訓練は毎年何月に行いますか"))
+    *text, final = pieces
+    assert "".join(str(p) for p in text) == final.answer  # type: ignore[union-attr]
+    assert "9月" in final.answer  # type: ignore[union-attr]

@@ -17,6 +17,7 @@ class Page:
     number: int  # 1-based
     title: str  # the slide/page title ("" when the page has none)
     text: str
+    ocr: bool = False  # the text was read from the page image by OCR
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,19 @@ class Sentence:
 
 @dataclass(frozen=True)
 class TableRecord:
-    """One data row of a table, kept structured (e.g. 担当省庁 → 施策)."""
+    """One data row of a table with the column header of every cell.
+
+    Its line in ``Page.text`` reads ``label｜header: cell｜header: cell…`` (the label cell not
+    repeated, empty cells skipped, a cell without header written alone).
+    """
 
     doc_id: str
     page: int
     table: int  # index of the table on its page, 0-based
     row: int  # index of the data row, 0-based
-    header: tuple[str, ...]
-    cells: tuple[str, ...]
-    subject: str  # the row's owner column value, e.g. the ministry ("" if none detected)
-    measure: str  # the row's main content column, e.g. the 施策
+    header: tuple[str, ...]  # one flattened header per column ("給与費 / 給料"), "" where none
+    cells: tuple[str, ...]  # the row's cells, cleaned ("636人"), aligned with header
+    label: str  # the row's label (its first column, continued from above when merged)
     start: int  # offsets of the row's line in Page.text
     end: int
 

@@ -1,71 +1,136 @@
-"""PDF pages → ``Block``s from pdfplumber's character geometry.
+"""PDF pages → ``Block``s in reading order.
 
-Font size separates headings from body text, vertical gaps separate paragraphs, ruled tables
-found by ``page.find_tables()`` are taken out of the text flow and kept as rows, and lines that
-repeat in the top/bottom margins (running headers, footers, page numbers) are dropped.
+pdfminer's layout analysis groups the characters into lines and text boxes (columns, slide text
+boxes, side labels and margin numbers each become their own boxes, read in pdfminer's box
+order); data tables found by pdfplumber are taken out of that flow and kept as rows. Then, on
+those lines: shadow duplicates (the same text drawn twice, slightly offset) are dropped before
+layout, margin line numbers, contents lines (dot leaders, a 目次 page), running headers/footers
+and page numbers are dropped, letter-spaced lines are closed up, and lines are re-joined into
+paragraphs and headings (by font size). Pages without a text layer can be read by OCR.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from statistics import median
 
+from pdfminer.layout import (
+    LAParams,
+    LTChar,
+    LTContainer,
+    LTPage,
+    LTTextBox,
+    LTTextLine,
+    LTTextLineHorizontal,
+)
 from pdfplumber.page import Page as PdfPage
 from pdfplumber.pdf import PDF
+from pdfplumber.utils import dedupe_chars
 
+from corpus.ocr import OcrLine
 from corpus.sections import Block, body_block
-from corpus.tables import rectangular
-from corpus.textrepair import is_page_number, join_lines, normalize, starts_block
+from corpus.tables import pdf_table
+from corpus.textrepair import (
+    close_letter_spacing,
+    is_page_number,
+    join_lines,
+    normalize,
+    starts_block,
+)
 
 MARGIN_FRACTION = 0.07  # top/bottom share of the page where running headers and footers live
 HEADING_DELTA = 0.8  # pt above the page's body size that makes a line a heading
 PARAGRAPH_GAP = 0.6  # vertical gap, in font sizes, that starts a new paragraph
 SAME_SIZE = 0.5  # pt: lines within this size difference can share a paragraph
+FULL_LINE = 1.5  # font sizes: a line ending closer than this to its box's right edge is full
+SHADOW_TOLERANCE = 3.0  # pt: the same character this close to another is its shadow
+TITLE_SIZE_SHARE = 0.6  # lines at least this share of the largest size join the title
+TITLE_GAP = 1.5  # font sizes between the lines of one title
+LINE_NUMBERS = 3  # a margin column of at least this many bare numbers is line numbering
+ROW_GAP = 2.5  # font sizes: a short piece this close to the next one on its row joins it
+WIDE_ROW_GAP = 4.0
+ROW_TOLERANCE = 2.0  # pt: boxes whose tops differ less than this share a row
+CUT_TOLERANCE = 1.0  # pt two boxes may overlap and still be cut apart
+# pdfminer groups lines and boxes; boxes are put in reading order here (recursive XY-cut):
+# its own box order interleaves distant boxes on pages with tables.
+LAYOUT = LAParams(line_margin=0.8, word_margin=0.25, boxes_flow=None)
+
+_SENTENCE_END = re.compile(r"[。！？][」』）)]*$")
+_OPEN_END = re.compile(r"[、，,「『（(【〔［\[]$")
+_LEADER = re.compile(r"(?:[.．・･·…‥]\s?){3,}\s*[0-9０-９]{1,4}$")
+_CONTENTS = re.compile(r"^(?:目次|もくじ|contents|table of contents)$", re.IGNORECASE)
+_LINE_NUMBER = re.compile(r"^\d{1,3}$")
+
+OcrReader = Callable[[int], list[OcrLine]]  # 0-based page index → OCR lines
 
 
 @dataclass(frozen=True)
 class Line:
-    """One text line outside tables, with its geometry."""
+    """One text line outside data tables, with its geometry (pt, from the page top)."""
 
     raw: str  # as extracted (bullet glyphs still present)
-    text: str  # normalised
+    text: str  # normalised, letter spacing closed
     size: float
+    x0: float
+    x1: float
     top: float
     bottom: float
+    box: int  # the text box it belongs to, numbered in reading order
     in_margin: bool
 
 
 @dataclass
 class PageLayout:
     lines: list[Line]
-    tables: list[tuple[float, Block]]  # (top, table block)
+    tables: list[tuple[tuple[float, float, float, float], Block]] = field(default_factory=list)
+    scanned: bool = False  # no text but an image: a scan
+    ocr: bool = False
+
+
+@dataclass(frozen=True)
+class LaidOutPage:
+    """A page's blocks in reading order, its most prominent text and whether OCR read it."""
+
+    blocks: list[Block]
+    leads: tuple[str, ...]  # the largest texts on the page, lines joined (a cover's title)
+    ocr: bool = False
+    scanned: bool = False
+
+
+def _layout_chars(container: LTContainer) -> Iterator[LTChar]:
+    for obj in container:
+        if isinstance(obj, LTChar):
+            yield obj
+        elif isinstance(obj, LTContainer):
+            yield from _layout_chars(obj)
 
 
 def read_layout(page: PdfPage) -> PageLayout:
-    """Lines outside tables, and the tables as rows, for one page."""
-    tables = page.find_tables()
-    boxes = [table.bbox for table in tables]
-
-    def outside_tables(obj: dict) -> bool:
-        return obj["object_type"] != "char" or not any(_inside(obj, box) for box in boxes)
-
-    text_page = page.filter(outside_tables) if boxes else page
-    margin = page.height * MARGIN_FRACTION
-    lines = []
-    for raw in text_page.extract_text_lines(return_chars=True):
-        text = normalize(raw["text"])
-        if text:
-            sizes = [char["size"] for char in raw["chars"] if not char["text"].isspace()]
-            in_margin = raw["top"] < margin or raw["bottom"] > page.height - margin
-            lines.append(
-                Line(raw["text"], text, median(sizes), raw["top"], raw["bottom"], in_margin)
-            )
-    blocks = [
-        (table.bbox[1], block) for table in tables if (block := _table_block(table.extract()))
+    """Lines outside data tables (pdfminer's lines and boxes) and the tables, for one page."""
+    layout = page.layout
+    chars = page.chars
+    ltchars = list(_layout_chars(layout))
+    if len(ltchars) != len(chars):  # pdfplumber lists the same characters in the same order
+        ltchars, chars = [], []
+    kept = {id(c) for c in dedupe_chars(chars, tolerance=SHADOW_TOLERANCE)}
+    clean = page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in kept)
+    tables = []
+    for table in clean.find_tables():
+        if data := pdf_table(table):
+            tables.append((table.bbox, Block("table", header=data.header, rows=data.rows)))
+    flow = [  # spaces left out: pdfminer re-inserts them where characters are apart
+        lt
+        for lt, char in zip(ltchars, chars, strict=True)
+        if id(char) in kept
+        and char["text"].strip()
+        and not any(_inside(char, box) for box, _ in tables)
     ]
-    return PageLayout(lines, blocks)
+    lines = _lines(flow, layout.bbox, page.height)
+    scanned = not lines and bool(page.images)
+    return PageLayout(_drop_line_numbers(lines), tables, scanned=scanned)
 
 
 def _inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
@@ -74,10 +139,140 @@ def _inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
     return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
-def _table_block(rows: list[list[str | None]]) -> Block | None:
-    cells = [[join_lines(map(normalize, (cell or "").split("\n"))) for cell in row] for row in rows]
-    table = rectangular(cells)
-    return Block("table", rows=table) if table else None
+def _lines(chars: list[LTChar], bbox: tuple[float, ...], height: float) -> list[Line]:
+    """pdfminer's text lines of these characters, box by box in reading order."""
+    container = LTPage(1, bbox)
+    found = [line for line in container.group_objects(LAYOUT, chars) if not line.is_empty()]
+    boxes = list(container.group_textlines(LAYOUT, join_rows(found)))
+    for box in boxes:
+        box.analyze(LAYOUT)
+    margin = height * MARGIN_FRACTION
+    rects = [(b.x0, bbox[3] - b.y1, b.x1, bbox[3] - b.y0) for b in boxes]
+    lines = []
+    for number, index in enumerate(reading_order(rects)):
+        for raw, size, x0, y0, x1, y1 in _box_lines(boxes[index]):
+            text = close_letter_spacing(normalize(raw))
+            top, bottom = bbox[3] - y1, bbox[3] - y0
+            in_margin = top < margin or bottom > height - margin
+            if text:
+                lines.append(Line(raw, text, size, x0, x1, top, bottom, number, in_margin))
+    return lines
+
+
+def join_rows(lines: list[LTTextLine]) -> list[LTTextLine]:
+    """Join a short piece to the next piece on its row: widely letter-spaced labels
+    (「団　体　名　：」) and a marker set apart from its heading (「（１）　給水人口の予測」)."""
+    rows: list[LTTextLine] = []
+    for line in sorted(lines, key=lambda line: line.x0):
+        left = next((r for r in reversed(rows) if _same_row(r, line)), None)
+        if left is None or not _short_piece(left, line):
+            rows.append(line)
+            continue
+        for obj in line:
+            if isinstance(obj, LTChar):
+                left.add(obj)
+    return rows
+
+
+def _same_row(left: LTTextLine, right: LTTextLine) -> bool:
+    return (
+        isinstance(left, LTTextLineHorizontal)
+        and isinstance(right, LTTextLineHorizontal)
+        and abs(left.height - right.height) <= 2 * SAME_SIZE
+        and left.voverlap(right) >= min(left.height, right.height) / 2
+        and 0 <= right.x0 - left.x1 < _row_gap(left) * left.height
+    )
+
+
+def _row_gap(left: LTTextLine) -> float:
+    """Letter-spaced labels (a last piece of one character) may stand further apart."""
+    return WIDE_ROW_GAP if len(left.get_text().strip().split(" ")[-1]) == 1 else ROW_GAP
+
+
+def _short_piece(left: LTTextLine, right: LTTextLine) -> bool:
+    """One side is a piece of at most three characters, the left one not a bare number."""
+    left_text, right_text = left.get_text().strip(), right.get_text().strip()
+    if _LINE_NUMBER.match(left_text):
+        return False
+    return len(left_text.split(" ")[-1]) == 1 or min(len(left_text), len(right_text)) <= 3
+
+
+def _box_lines(box: LTTextBox) -> list[tuple[str, float, float, float, float, float]]:
+    """(text, size, x0, y0, x1, y1) per line; a stack of one-character lines is vertical
+    writing (a side label such as 調査目的) and becomes one line."""
+    lines = []
+    for line in box:
+        sizes = [c.size for c in line if isinstance(c, LTChar) and c.get_text().strip()]
+        if isinstance(line, LTTextLine) and sizes:
+            lines.append((line.get_text().strip(), median(sizes), *line.bbox))
+    if len(lines) > 1 and all(len(t) == 1 and not t.isdigit() for t, *_ in lines):
+        return [("".join(t for t, *_ in lines), lines[0][1], *box.bbox)]
+    return lines
+
+
+Rect = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+def reading_order(rects: list[Rect]) -> list[int]:
+    """Indices of the boxes in reading order: cut the page into bands where no box crosses a
+    horizontal gap, a band into columns at vertical gaps, recursively (XY-cut)."""
+    return _xy_cut(list(range(len(rects))), rects)
+
+
+def _xy_cut(items: list[int], rects: list[Rect]) -> list[int]:
+    if len(items) <= 1:
+        return items
+    for start, end in ((1, 3), (0, 2)):  # bands (top/bottom), then columns (x0/x1)
+        groups: list[list[int]] = []
+        reach = float("-inf")
+        for i in sorted(items, key=lambda i: rects[i][start]):
+            if rects[i][start] >= reach - CUT_TOLERANCE:
+                groups.append([])
+            groups[-1].append(i)
+            reach = max(reach, rects[i][end])
+        if len(groups) > 1:
+            return [i for group in groups for i in _xy_cut(group, rects)]
+    rows: list[list[int]] = []
+    for i in sorted(items, key=lambda i: rects[i][1]):
+        if rows and rects[i][1] - rects[rows[-1][0]][1] < ROW_TOLERANCE:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    return [i for row in rows for i in sorted(row, key=lambda i: rects[i][0])]
+
+
+def _drop_line_numbers(lines: list[Line]) -> list[Line]:
+    """Remove a margin column of bare line numbers (1, 2, 3 … beside the text)."""
+    numbers = [line for line in lines if _LINE_NUMBER.match(line.text)]
+    text = [line for line in lines if not _LINE_NUMBER.match(line.text)]
+    if len(numbers) < LINE_NUMBERS or not text:
+        return lines
+    left, right = min(line.x0 for line in text), max(line.x1 for line in text)
+    side = {id(n) for n in numbers if n.x1 <= left + 1 or n.x0 >= right - 1}
+    return lines if len(side) < LINE_NUMBERS else [line for line in lines if id(line) not in side]
+
+
+def ocr_layout(lines: list[OcrLine], height: float) -> PageLayout:
+    """OCR lines as a page layout (each OCR paragraph one box)."""
+    margin = height * MARGIN_FRACTION
+    return PageLayout(
+        [
+            Line(
+                o.text,
+                text,
+                o.bottom - o.top,
+                o.x0,
+                o.x1,
+                o.top,
+                o.bottom,
+                o.paragraph,
+                o.top < margin or o.bottom > height - margin,
+            )
+            for o in lines
+            if (text := close_letter_spacing(normalize(o.text)))
+        ],
+        ocr=True,
+    )
 
 
 def _margin_key(text: str) -> str:
@@ -101,19 +296,55 @@ def drop_running_lines(layouts: list[PageLayout]) -> None:
         ]
 
 
-def _paragraphs(lines: list[Line]) -> list[list[Line]]:
+def drop_contents(lines: list[Line]) -> list[Line]:
+    """Remove contents lines: dot leaders before a page number, and a 目次 heading with the
+    entries under it (lines without a full stop)."""
+    kept: list[Line] = []
+    in_contents = False
+    for line in lines:
+        bare = line.text.replace(" ", "").replace("\u3000", "")
+        if _CONTENTS.match(bare):
+            in_contents = True
+            continue
+        if in_contents and "。" in line.text:
+            in_contents = False
+        if not (in_contents or _LEADER.search(line.text)):
+            kept.append(line)
+    return kept
+
+
+def _box_rights(lines: list[Line]) -> dict[int, float]:
+    rights: dict[int, float] = {}
+    for line in lines:
+        rights[line.box] = max(rights.get(line.box, line.x1), line.x1)
+    return rights
+
+
+def _continues(previous: Line, line: Line, rights: dict[int, float], body: float) -> bool:
+    """``line`` carries on the paragraph that ``previous`` is in."""
+    if abs(line.size - previous.size) > SAME_SIZE or starts_block(line.raw):
+        return False
+    gap = line.top - previous.bottom
+    if not -line.size / 2 < gap < PARAGRAPH_GAP * line.size + 1:
+        return False
+    if previous.size >= body + HEADING_DELTA:  # a heading wrapped over lines (a title)
+        return previous.box == line.box
+    if _SENTENCE_END.search(previous.text) or previous.x1 < line.x0:
+        return _OPEN_END.search(previous.text) is not None
+    right = max(rights[previous.box], rights[line.box])
+    full = previous.x1 >= right - FULL_LINE * previous.size
+    overlaps = line.x0 < rights[previous.box] and line.x1 > previous.x0 - previous.size
+    return (full or _OPEN_END.search(previous.text) is not None) and overlaps
+
+
+def _paragraphs(lines: list[Line], body: float) -> list[list[Line]]:
+    rights = _box_rights(lines)
     groups: list[list[Line]] = []
     for line in lines:
-        previous = groups[-1][-1] if groups else None
-        if (
-            previous is None
-            or abs(line.size - previous.size) > SAME_SIZE
-            or line.top - previous.bottom > PARAGRAPH_GAP * line.size
-            or starts_block(line.raw)
-        ):
-            groups.append([line])
-        else:
+        if groups and _continues(groups[-1][-1], line, rights, body):
             groups[-1].append(line)
+        else:
+            groups.append([line])
     return groups
 
 
@@ -124,15 +355,37 @@ def _body_size(lines: list[Line]) -> float:
     return weights.most_common(1)[0][0] if weights else 0.0
 
 
+def lead_texts(lines: list[Line]) -> tuple[str, ...]:
+    """The page's largest texts in reading order: each line at the largest size with the lines
+    of similar size directly below it, joined (a title printed over two or three lines)."""
+    lines = [line for line in lines if not is_page_number(line.text)]
+    largest = max((line.size for line in lines), default=0.0)
+    groups: list[list[Line]] = []
+    extending = False  # the last group may take the next line
+    for line in lines:
+        if (
+            extending
+            and line.size >= largest * TITLE_SIZE_SHARE
+            and 0 <= line.top - groups[-1][-1].bottom < TITLE_GAP * groups[-1][-1].size
+            and not starts_block(line.raw)
+        ):
+            groups[-1].append(line)
+            continue
+        extending = line.size >= largest - SAME_SIZE
+        if extending:
+            groups.append([line])
+    return tuple(join_lines(line.text for line in group) for group in groups)
+
+
 def page_blocks(layout: PageLayout) -> list[Block]:
     """Headings (level by font size rank on the page), paragraphs, items and tables in order."""
     body = _body_size(layout.lines)
-    groups = _paragraphs(layout.lines)
+    groups = _paragraphs(layout.lines, body)
     heading_sizes = sorted(
         {round(g[0].size * 2) / 2 for g in groups if g[0].size >= body + HEADING_DELTA},
         reverse=True,
     )
-    placed: list[tuple[float, Block]] = list(layout.tables)
+    placed: list[tuple[Line, Block]] = []
     for group in groups:
         text = join_lines(line.text for line in group)
         if group[0].size >= body + HEADING_DELTA:
@@ -141,12 +394,26 @@ def page_blocks(layout: PageLayout) -> list[Block]:
         else:
             block = body_block(text)
         if block:
-            placed.append((group[0].top, block))
-    return [block for _, block in sorted(placed, key=lambda item: item[0])]
+            placed.append((group[0], block))
+    keyed = [((i, 1, 0.0), block) for i, (_, block) in enumerate(placed)]
+    for box, table in layout.tables:
+        at = next((i for i, (line, _) in enumerate(placed) if line.top > box[1]), len(placed))
+        keyed.append(((at, 0, box[1]), table))
+    return [block for _, block in sorted(keyed, key=lambda item: item[0])]
 
 
-def pdf_pages(pdf: PDF) -> list[list[Block]]:
-    """Every page of an open PDF as blocks (empty list for a page without text)."""
+def pdf_pages(pdf: PDF, ocr: OcrReader | None = None) -> list[LaidOutPage]:
+    """Every page of an open PDF laid out; scanned pages are read by ``ocr`` when given."""
     layouts = [read_layout(page) for page in pdf.pages]
+    if ocr:
+        for index, layout in enumerate(layouts):
+            if layout.scanned:
+                layouts[index] = ocr_layout(ocr(index), pdf.pages[index].height)
     drop_running_lines(layouts)
-    return [page_blocks(layout) for layout in layouts]
+    pages = []
+    for layout in layouts:
+        layout.lines = drop_contents(layout.lines)
+        pages.append(
+            LaidOutPage(page_blocks(layout), lead_texts(layout.lines), layout.ocr, layout.scanned)
+        )
+    return pages

@@ -16,6 +16,7 @@ _KEEP = re.compile("([\uff01-\uff5e\u3000\u2460-\u24ff\u3251-\u325f\u32b1-\u32bf
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff\x00-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile("[ \t\u00a0]+")
+_LETTER_SPACE = re.compile(r"(?<![A-Za-z0-9.]) | (?![A-Za-z0-9])")
 
 # Glyphs that only mark a list item; 〇 (also a numeral), - and * only when a space follows.
 _BULLET = re.compile(r"^(?:[•◦▪▫‣⁃∙・○●◆◇■□▶►▸✓✔➢➤]|[〇\-*＊](?=\s))\s*")
@@ -54,6 +55,16 @@ def starts_block(line: str) -> bool:
 def is_page_number(text: str) -> bool:
     """True for bare page numbers such as "4", "- 4 -", "4 / 10", "p. 4"."""
     return bool(_PAGE_NUMBER.match(text.strip()))
+
+
+def close_letter_spacing(text: str) -> str:
+    """「人 件 費 の 状 況」 → 「人件費の状況」: a line of mostly one- or two-character pieces
+    loses its spaces, except between two ASCII words ("Ver. 1")."""
+    pieces = text.split(" ")
+    short = sum(len(piece) <= 2 for piece in pieces)
+    if len(pieces) < 2 or short * 4 < len(pieces) * 3 or all(len(p) > 1 for p in pieces):
+        return text
+    return _LETTER_SPACE.sub("", text)
 
 
 def _is_ascii_word_char(char: str) -> bool:

@@ -141,6 +141,8 @@ def _inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
 
 def _lines(chars: list[LTChar], bbox: tuple[float, ...], height: float) -> list[Line]:
     """pdfminer's text lines of these characters, box by box in reading order."""
+    if not chars:
+        return []
     container = LTPage(1, bbox)
     found = [line for line in container.group_objects(LAYOUT, chars) if not line.is_empty()]
     boxes = list(container.group_textlines(LAYOUT, join_rows(found)))

@@ -52,6 +52,8 @@ TITLE_GAP = 1.5  # font sizes between the lines of one title
 LINE_NUMBERS = 3  # a margin column of at least this many bare numbers is line numbering
 ROW_GAP = 2.5  # font sizes: a short piece this close to the next one on its row joins it
 WIDE_ROW_GAP = 4.0
+SHORT_PIECE = 3  # characters
+SIDE_LABEL = 12  # characters: a short line left of a paragraph's first line labels it
 ROW_TOLERANCE = 2.0  # pt: boxes whose tops differ less than this share a row
 CUT_TOLERANCE = 1.0  # pt two boxes may overlap and still be cut apart
 # pdfminer groups lines and boxes; boxes are put in reading order here (recursive XY-cut):
@@ -63,6 +65,7 @@ _OPEN_END = re.compile(r"[、，,「『（(【〔［\[]$")
 _LEADER = re.compile(r"(?:[.．・･·…‥]\s?){3,}\s*[0-9０-９]{1,4}$")
 _CONTENTS = re.compile(r"^(?:目次|もくじ|contents|table of contents)$", re.IGNORECASE)
 _LINE_NUMBER = re.compile(r"^\d{1,3}$")
+LABEL = "label"  # heading marker of a side label
 
 OcrReader = Callable[[int], list[OcrLine]]  # 0-based page index → OCR lines
 
@@ -192,11 +195,13 @@ def _row_gap(left: LTTextLine) -> float:
 
 
 def _short_piece(left: LTTextLine, right: LTTextLine) -> bool:
-    """One side is a piece of at most three characters, the left one not a bare number."""
-    left_text, right_text = left.get_text().strip(), right.get_text().strip()
+    """One side has at most three characters or the left one ends in a colon (「名　：」);
+    a bare number on the left is a margin line number, not part of the line."""
+    left_text = left.get_text().strip().replace(" ", "")
+    right_text = right.get_text().strip().replace(" ", "")
     if _LINE_NUMBER.match(left_text):
         return False
-    return len(left_text.split(" ")[-1]) == 1 or min(len(left_text), len(right_text)) <= 3
+    return min(len(left_text), len(right_text)) <= SHORT_PIECE or left_text.endswith(("：", ":"))
 
 
 def _box_lines(box: LTTextBox) -> list[tuple[str, float, float, float, float, float]]:
@@ -326,8 +331,9 @@ def _continues(previous: Line, line: Line, rights: dict[int, float], body: float
     """``line`` carries on the paragraph that ``previous`` is in."""
     if abs(line.size - previous.size) > SAME_SIZE or starts_block(line.raw):
         return False
-    gap = line.top - previous.bottom
-    if not -line.size / 2 < gap < PARAGRAPH_GAP * line.size + 1:
+    gap = line.top - previous.bottom  # lines of one box are close enough by pdfminer's measure
+    limit = float("inf") if line.box == previous.box else PARAGRAPH_GAP * line.size + 1
+    if not -line.size / 2 < gap < limit:
         return False
     if previous.size >= body + HEADING_DELTA:  # a heading wrapped over lines (a title)
         return previous.box == line.box
@@ -379,6 +385,19 @@ def lead_texts(lines: list[Line]) -> tuple[str, ...]:
     return tuple(join_lines(line.text for line in group) for group in groups)
 
 
+def _side_label(group: list[Line], following: Line) -> bool:
+    """A short line printed left of the next paragraph's first line (「調査目的」) labels it."""
+    line = group[0]
+    return (
+        len(group) == 1
+        and len(line.text) <= SIDE_LABEL
+        and not _SENTENCE_END.search(line.text)
+        and following.x0 > line.x1
+        and following.top < line.bottom
+        and following.bottom > line.top
+    )
+
+
 def page_blocks(layout: PageLayout) -> list[Block]:
     """Headings (level by font size rank on the page), paragraphs, items and tables in order."""
     body = _body_size(layout.lines)
@@ -388,11 +407,14 @@ def page_blocks(layout: PageLayout) -> list[Block]:
         reverse=True,
     )
     placed: list[tuple[Line, Block]] = []
-    for group in groups:
+    for i, group in enumerate(groups):
+        following = groups[i + 1] if i + 1 < len(groups) else None
         text = join_lines(line.text for line in group)
         if group[0].size >= body + HEADING_DELTA:
             level = heading_sizes.index(round(group[0].size * 2) / 2) + 1
             block: Block | None = Block("heading", text, level=level)
+        elif following and _side_label(group, following[0]):
+            block = Block("heading", text, marker=LABEL)
         else:
             block = body_block(text)
         if block:

@@ -65,6 +65,7 @@ _OPEN_END = re.compile(r"[、，,「『（(【〔［\[]$")
 _LEADER = re.compile(r"(?:[.．・･·…‥]\s?){3,}\s*[0-9０-９]{1,4}$")
 _CONTENTS = re.compile(r"^(?:目次|もくじ|contents|table of contents)$", re.IGNORECASE)
 _LINE_NUMBER = re.compile(r"^\d{1,3}$")
+_DATE = re.compile(r"^[（(]?(?:令和|平成|昭和)?\s*[0-9０-９元]{1,4}\s*年\s*[0-9０-９]{1,2}\s*月")
 LABEL = "label"  # heading marker of a side label
 
 OcrReader = Callable[[int], list[OcrLine]]  # 0-based page index → OCR lines
@@ -229,16 +230,17 @@ def reading_order(rects: list[Rect]) -> list[int]:
 def _xy_cut(items: list[int], rects: list[Rect]) -> list[int]:
     if len(items) <= 1:
         return items
-    for start, end in ((1, 3), (0, 2)):  # bands (top/bottom), then columns (x0/x1)
-        groups: list[list[int]] = []
-        reach = float("-inf")
-        for i in sorted(items, key=lambda i: rects[i][start]):
-            if rects[i][start] >= reach - CUT_TOLERANCE:
-                groups.append([])
-            groups[-1].append(i)
-            reach = max(reach, rects[i][end])
-        if len(groups) > 1:
-            return [i for group in groups for i in _xy_cut(group, rects)]
+    bands = _split(items, rects, 1, 3)
+    columns = _split(items, rects, 0, 2)
+    if len(columns) > 1 and len(bands) > 1:
+        # Rows of label | text cut into bands; columns of text show a band on one side only.
+        side = {i: n for n, column in enumerate(columns) for i in column}
+        one_sided = any(len({side[i] for i in band}) == 1 for band in bands)
+        groups = columns if one_sided else bands
+    else:
+        groups = bands if len(bands) > 1 else columns
+    if len(groups) > 1:
+        return [i for group in groups for i in _xy_cut(group, rects)]
     rows: list[list[int]] = []
     for i in sorted(items, key=lambda i: rects[i][1]):
         if rows and rects[i][1] - rects[rows[-1][0]][1] < ROW_TOLERANCE:
@@ -246,6 +248,18 @@ def _xy_cut(items: list[int], rects: list[Rect]) -> list[int]:
         else:
             rows.append([i])
     return [i for row in rows for i in sorted(row, key=lambda i: rects[i][0])]
+
+
+def _split(items: list[int], rects: list[Rect], start: int, end: int) -> list[list[int]]:
+    """Groups of boxes separated by gaps along one axis (start/end: the rect's coordinates)."""
+    groups: list[list[int]] = []
+    reach = float("-inf")
+    for i in sorted(items, key=lambda i: rects[i][start]):
+        if rects[i][start] >= reach - CUT_TOLERANCE:
+            groups.append([])
+        groups[-1].append(i)
+        reach = max(reach, rects[i][end])
+    return groups
 
 
 def _drop_line_numbers(lines: list[Line]) -> list[Line]:
@@ -376,6 +390,7 @@ def lead_texts(lines: list[Line]) -> tuple[str, ...]:
             and line.size >= largest * TITLE_SIZE_SHARE
             and 0 <= line.top - groups[-1][-1].bottom < TITLE_GAP * groups[-1][-1].size
             and not starts_block(line.raw)
+            and not _DATE.match(line.text)
         ):
             groups[-1].append(line)
             continue

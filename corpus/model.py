@@ -6,7 +6,7 @@ from ``page.text[start:end]`` can always be verified later as an exact substring
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -84,11 +84,15 @@ class ExtractedDocument:
             sentences=[
                 Sentence(**{**s, "section": tuple(s["section"])}) for s in data["sentences"]
             ],
-            tables=[
-                TableRecord(**{**t, "header": tuple(t["header"]), "cells": tuple(t["cells"])})
-                for t in data["tables"]
-            ],
+            tables=[_table_record(t) for t in data["tables"]],
         )
+
+
+def _table_record(data: dict[str, Any]) -> TableRecord:
+    """A stored row; one stored before rows had labels takes its old subject as the label."""
+    known = {f.name for f in fields(TableRecord)}
+    values = {"label": data.get("subject", ""), **{k: v for k, v in data.items() if k in known}}
+    return TableRecord(**{**values, "header": tuple(data["header"]), "cells": tuple(data["cells"])})
 
 
 class ExtractionError(Exception):

@@ -25,6 +25,7 @@ LONG_CELL = 40  # characters: a cell this long (or with a full stop) reads as ru
 _NUMBER = re.compile(r"^[+\-±−－▲△]?[0-9０-９][0-9０-９,，.．]*$|^[－―\-−‐]$")
 _VALUE = re.compile(r"^[+\-±−－▲△]?[0-9０-９][0-9０-９,，.．]*\s*\S{0,3}$")
 _DASHES = ("－", "―", "-", "−", "‐")
+_DAY = re.compile(r"[0-9０-９元]+年[0-9０-９]+月[0-9０-９]+日$")
 _UNIT = re.compile(r"^[^\s0-9０-９。、]{1,4}$")
 
 
@@ -44,8 +45,9 @@ def rectangular(rows: Sequence[Sequence[str | None]]) -> tuple[tuple[str, ...], 
 
 
 def is_value(text: str) -> bool:
-    """A number with at most a short unit (「636」「24.6％」「1,070 人」), or a dash for none."""
-    return bool(_VALUE.match(text) or _NUMBER.match(text))
+    """A number with at most a short unit (「636」「24.6％」「1,070 人」), a dash for none, or
+    a date to the day (「昭和31年12月25日」)."""
+    return bool(_VALUE.match(text) or _NUMBER.match(text) or _DAY.search(text))
 
 
 def clean_cell(raw: str) -> str:

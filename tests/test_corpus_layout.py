@@ -12,13 +12,11 @@ from corpus.model import ExtractedDocument
 from tests.pdf_factory import (
     Box,
     Columns,
-    Contents,
     Gap,
     Grid,
     Heading,
     PageSpec,
     Para,
-    SideLabel,
     build_pdf,
     government_report,
 )
@@ -137,7 +135,10 @@ def test_boxed_slide_text_is_paragraphs_not_tables(tmp_path: Path) -> None:
 
 
 def test_two_column_page_reads_left_column_first(tmp_path: Path) -> None:
-    left = ["左の段の最初の文である。", "左の段は二つの段落からなり、行をまたいで続く長い文も含んでいる。"]
+    left = [
+        "左の段の最初の文である。",
+        "左の段は二つの段落からなり、行をまたいで続く長い文も含んでいる。",
+    ]
     right = ["右の段の文である。"]
     page = PageSpec([Heading("二段組の頁", size=18), Columns(left, right)])
     document = extract_document(build_pdf(tmp_path / "cols.pdf", [page]))

@@ -46,7 +46,7 @@ HEADING_DELTA = 0.8  # pt above the page's body size that makes a line a heading
 PARAGRAPH_GAP = 0.6  # vertical gap, in font sizes, that starts a new paragraph
 SAME_SIZE = 0.5  # pt: lines within this size difference can share a paragraph
 FULL_LINE = 1.5  # font sizes: a line ending closer than this to its box's right edge is full
-SHADOW_TOLERANCE = 3.0  # pt: the same character this close to another is its shadow
+SHADOW_TOLERANCE = 2.0  # pt: the same character this close to another is its shadow
 TITLE_SIZE_SHARE = 0.6  # lines at least this share of the largest size join the title
 TITLE_GAP = 1.5  # font sizes between the lines of one title
 LINE_NUMBERS = 3  # a margin column of at least this many bare numbers is line numbering
@@ -119,7 +119,7 @@ def read_layout(page: PdfPage) -> PageLayout:
     ltchars = list(_layout_chars(layout))
     if len(ltchars) != len(chars):  # pdfplumber lists the same characters in the same order
         ltchars, chars = [], []
-    kept = {id(c) for c in dedupe_chars(chars, tolerance=SHADOW_TOLERANCE)}
+    kept = {id(c) for c in (dedupe_chars(chars, SHADOW_TOLERANCE) if _overdrawn(chars) else chars)}
     clean = page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in kept)
     tables = []
     for table in clean.find_tables():
@@ -135,6 +135,20 @@ def read_layout(page: PdfPage) -> PageLayout:
     lines = _lines(flow, layout.bbox, page.height)
     scanned = not lines and bool(page.images)
     return PageLayout(_drop_line_numbers(lines), tables, scanned=scanned)
+
+
+def _overdrawn(chars: list[dict]) -> bool:
+    """Some character is drawn twice near one place (pdfplumber's dedupe is slow: ask first)."""
+    seen: set[tuple[str, int, int]] = set()
+    for char in chars:
+        if not char["text"].strip():
+            continue
+        x, y = int(char["x0"] // SHADOW_TOLERANCE), int(char["top"] // SHADOW_TOLERANCE)
+        near = ((char["text"], x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+        if any(key in seen for key in near):
+            return True
+        seen.add((char["text"], x, y))
+    return False
 
 
 def _inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
@@ -319,13 +333,14 @@ def drop_running_lines(layouts: list[PageLayout]) -> None:
 
 def drop_contents(lines: list[Line]) -> list[Line]:
     """Remove contents lines: dot leaders before a page number, and a 目次 heading with the
-    entries under it (lines without a full stop)."""
+    lines around it that have no full stop (its entries, the page's title above it)."""
     kept: list[Line] = []
     in_contents = False
     for line in lines:
         bare = line.text.replace(" ", "").replace("\u3000", "")
         if _CONTENTS.match(bare):
             in_contents = True
+            kept = [k for k in kept if "。" in k.text]  # the page's own title lines above it
             continue
         if in_contents and "。" in line.text:
             in_contents = False

@@ -134,7 +134,7 @@ def read_layout(page: PdfPage) -> PageLayout:
     ]
     lines = _lines(flow, layout.bbox, page.height)
     scanned = not lines and bool(page.images)
-    return PageLayout(_drop_line_numbers(lines), tables, scanned=scanned)
+    return PageLayout(lines, tables, scanned=scanned)
 
 
 def _overdrawn(chars: list[dict]) -> bool:
@@ -163,7 +163,7 @@ def _lines(chars: list[LTChar], bbox: tuple[float, ...], height: float) -> list[
         return []
     container = LTPage(1, bbox)
     found = [line for line in container.group_objects(LAYOUT, chars) if not line.is_empty()]
-    boxes = list(container.group_textlines(LAYOUT, join_rows(found)))
+    boxes = list(container.group_textlines(LAYOUT, join_rows(_without_line_numbers(found))))
     for box in boxes:
         box.analyze(LAYOUT)
     margin = height * MARGIN_FRACTION
@@ -247,10 +247,11 @@ def _xy_cut(items: list[int], rects: list[Rect]) -> list[int]:
     bands = _split(items, rects, 1, 3)
     columns = _split(items, rects, 0, 2)
     if len(columns) > 1 and len(bands) > 1:
-        # Rows of label | text cut into bands; columns of text show a band on one side only.
+        # Rows of label | text cut into bands; columns of text, cut where both happen to have
+        # a gap, show a band across the columns and then a band on one side only.
         side = {i: n for n, column in enumerate(columns) for i in column}
-        one_sided = any(len({side[i] for i in band}) == 1 for band in bands)
-        groups = columns if one_sided else bands
+        spread = [len({side[i] for i in band}) for band in bands]
+        groups = columns if max(spread) > 1 and min(spread) == 1 else bands
     else:
         groups = bands if len(bands) > 1 else columns
     if len(groups) > 1:
@@ -276,10 +277,11 @@ def _split(items: list[int], rects: list[Rect], start: int, end: int) -> list[li
     return groups
 
 
-def _drop_line_numbers(lines: list[Line]) -> list[Line]:
-    """Remove a margin column of bare line numbers (1, 2, 3 … beside the text)."""
-    numbers = [line for line in lines if _LINE_NUMBER.match(line.text)]
-    text = [line for line in lines if not _LINE_NUMBER.match(line.text)]
+def _without_line_numbers(lines: list[LTTextLine]) -> list[LTTextLine]:
+    """Remove a margin column of bare line numbers (1, 2, 3 … beside the text), before the
+    lines are grouped and ordered (a column of them would otherwise split the page)."""
+    numbers = [line for line in lines if _LINE_NUMBER.match(line.get_text().strip())]
+    text = [line for line in lines if not _LINE_NUMBER.match(line.get_text().strip())]
     if len(numbers) < LINE_NUMBERS or not text:
         return lines
     left, right = min(line.x0 for line in text), max(line.x1 for line in text)

@@ -32,7 +32,7 @@ from pdfplumber.utils import dedupe_chars
 
 from corpus.ocr import OcrLine
 from corpus.sections import Block, body_block
-from corpus.tables import pdf_table
+from corpus.tables import is_value, pdf_table
 from corpus.textrepair import (
     close_letter_spacing,
     is_page_number,
@@ -361,6 +361,8 @@ def _box_rights(lines: list[Line]) -> dict[int, float]:
 def _continues(previous: Line, line: Line, rights: dict[int, float], body: float) -> bool:
     """``line`` carries on the paragraph that ``previous`` is in."""
     if abs(line.size - previous.size) > SAME_SIZE or starts_block(line.raw):
+        return False
+    if is_value(previous.text) and is_value(line.text):  # a chart's axis, a column of figures
         return False
     gap = line.top - previous.bottom  # lines of one box are close enough by pdfminer's measure
     limit = float("inf") if line.box == previous.box else PARAGRAPH_GAP * line.size + 1

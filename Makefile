@@ -8,7 +8,7 @@ WHEELS := $(firstword $(wildcard ../shared/wheels) $(wildcard shared/wheels))
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_CURL=OFF
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
-APT_PACKAGES := chromium fonts-ipaexfont-gothic poppler-utils
+APT_PACKAGES := chromium fonts-ipaexfont-gothic poppler-utils tesseract-ocr tesseract-ocr-jpn
 
 .PHONY: setup system-deps serve test lint corpus selector bench clean
 
@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml
 
 setup: system-deps $(BIN)/.installed
 
-# Debian packages for the PDF font, the browser tests and PDF previews (installed when missing).
+# Debian packages for the PDF font, the browser tests, PDF previews and OCR (installed when missing).
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -165,7 +165,7 @@ def _table(rows: tuple[tuple[str, ...], ...], scale: float) -> Table:
 def _flowable(block: Block, scale: float) -> Flowable:
     """One Markdown block as a reportlab flowable at the given font scale."""
     if block.kind == "table":
-        return _table(block.rows, scale)
+        return _table((block.header, *block.rows), scale)
     if block.kind == "heading":
         level = min(block.level, max(HEADING_SIZES))
         style = _style(

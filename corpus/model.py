@@ -6,7 +6,7 @@ from ``page.text[start:end]`` can always be verified later as an exact substring
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -17,6 +17,7 @@ class Page:
     number: int  # 1-based
     title: str  # the slide/page title ("" when the page has none)
     text: str
+    ocr: bool = False  # the text was read from the page image by OCR
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,19 @@ class Sentence:
 
 @dataclass(frozen=True)
 class TableRecord:
-    """One data row of a table, kept structured (e.g. 担当省庁 → 施策)."""
+    """One data row of a table with the column header of every cell.
+
+    Its line in ``Page.text`` reads ``label｜header: cell｜header: cell…`` (the label cell not
+    repeated, empty cells skipped, a cell without header written alone).
+    """
 
     doc_id: str
     page: int
     table: int  # index of the table on its page, 0-based
     row: int  # index of the data row, 0-based
-    header: tuple[str, ...]
-    cells: tuple[str, ...]
-    subject: str  # the row's owner column value, e.g. the ministry ("" if none detected)
-    measure: str  # the row's main content column, e.g. the 施策
+    header: tuple[str, ...]  # one flattened header per column ("給与費 / 給料"), "" where none
+    cells: tuple[str, ...]  # the row's cells, cleaned ("636人"), aligned with header
+    label: str  # the row's label (its first column, continued from above when merged)
     start: int  # offsets of the row's line in Page.text
     end: int
 
@@ -80,11 +84,15 @@ class ExtractedDocument:
             sentences=[
                 Sentence(**{**s, "section": tuple(s["section"])}) for s in data["sentences"]
             ],
-            tables=[
-                TableRecord(**{**t, "header": tuple(t["header"]), "cells": tuple(t["cells"])})
-                for t in data["tables"]
-            ],
+            tables=[_table_record(t) for t in data["tables"]],
         )
+
+
+def _table_record(data: dict[str, Any]) -> TableRecord:
+    """A stored row; one stored before rows had labels takes its old subject as the label."""
+    known = {f.name for f in fields(TableRecord)}
+    values = {"label": data.get("subject", ""), **{k: v for k, v in data.items() if k in known}}
+    return TableRecord(**{**values, "header": tuple(data["header"]), "cells": tuple(data["cells"])})
 
 
 class ExtractionError(Exception):

@@ -1,72 +1,149 @@
-"""PDF pages → ``Block``s from pdfplumber's character geometry.
+"""PDF pages → ``Block``s in reading order.
 
-Font size separates headings from body text, vertical gaps separate paragraphs, ruled tables
-found by ``page.find_tables()`` are taken out of the text flow and kept as rows, and lines that
-repeat in the top/bottom margins (running headers, footers, page numbers) are dropped.
+pdfminer's layout analysis groups the characters into lines and text boxes (columns, slide text
+boxes, side labels and margin numbers each become their own boxes, read in pdfminer's box
+order); data tables found by pdfplumber are taken out of that flow and kept as rows. Then, on
+those lines: shadow duplicates (the same text drawn twice, slightly offset) are dropped before
+layout, margin line numbers, contents lines (dot leaders, a 目次 page), running headers/footers
+and page numbers are dropped, letter-spaced lines are closed up, and lines are re-joined into
+paragraphs and headings (by font size). Pages without a text layer can be read by OCR.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from statistics import median
 
+from pdfminer.layout import (
+    LAParams,
+    LTChar,
+    LTContainer,
+    LTPage,
+    LTTextBox,
+    LTTextLine,
+    LTTextLineHorizontal,
+)
 from pdfplumber.page import Page as PdfPage
 from pdfplumber.pdf import PDF
+from pdfplumber.utils import dedupe_chars
 
 from corpus.japanese import normalize
+from corpus.ocr import OcrLine
 from corpus.sections import Block, body_block
-from corpus.tables import rectangular
-from corpus.textrepair import is_page_number, join_lines, starts_block
+from corpus.tables import is_value, pdf_table
+from corpus.textrepair import close_letter_spacing, is_page_number, join_lines, starts_block
 
 MARGIN_FRACTION = 0.07  # top/bottom share of the page where running headers and footers live
 HEADING_DELTA = 0.8  # pt above the page's body size that makes a line a heading
 PARAGRAPH_GAP = 0.6  # vertical gap, in font sizes, that starts a new paragraph
 SAME_SIZE = 0.5  # pt: lines within this size difference can share a paragraph
+FULL_LINE = 1.5  # font sizes: a line ending closer than this to its box's right edge is full
+SHADOW_TOLERANCE = 2.0  # pt: the same character this close to another is its shadow
+TITLE_SIZE_SHARE = 0.6  # lines at least this share of the largest size join the title
+TITLE_GAP = 1.5  # font sizes between the lines of one title
+LINE_NUMBERS = 3  # a margin column of at least this many bare numbers is line numbering
+ROW_GAP = 2.5  # font sizes: a short piece this close to the next one on its row joins it
+WIDE_ROW_GAP = 4.0
+SHORT_PIECE = 3  # characters
+SIDE_LABEL = 12  # characters: a short line left of a paragraph's first line labels it
+ROW_TOLERANCE = 2.0  # pt: boxes whose tops differ less than this share a row
+CUT_TOLERANCE = 1.0  # pt two boxes may overlap and still be cut apart
+# pdfminer groups lines and boxes; boxes are put in reading order here (recursive XY-cut):
+# its own box order interleaves distant boxes on pages with tables.
+LAYOUT = LAParams(line_margin=0.8, word_margin=0.25, boxes_flow=None)
+
+_SENTENCE_END = re.compile(r"[。！？][」』）)]*$")
+_OPEN_END = re.compile(r"[、，,「『（(【〔［\[]$")
+_LEADER = re.compile(r"(?:[.．・･·…‥]\s?){3,}\s*[0-9０-９]{1,4}$")
+_CONTENTS = re.compile(r"^(?:目次|もくじ|contents|table of contents)$", re.IGNORECASE)
+_LINE_NUMBER = re.compile(r"^\d{1,3}$")
+_DATE = re.compile(r"^[（(]?(?:令和|平成|昭和)?\s*[0-9０-９元]{1,4}\s*年\s*[0-9０-９]{1,2}\s*月")
+LABEL = "label"  # heading marker of a side label
+
+OcrReader = Callable[[int], list[OcrLine]]  # 0-based page index → OCR lines
 
 
 @dataclass(frozen=True)
 class Line:
-    """One text line outside tables, with its geometry."""
+    """One text line outside data tables, with its geometry (pt, from the page top)."""
 
     raw: str  # as extracted (bullet glyphs still present)
-    text: str  # normalised
+    text: str  # normalised, letter spacing closed
     size: float
+    x0: float
+    x1: float
     top: float
     bottom: float
+    box: int  # the text box it belongs to, numbered in reading order
     in_margin: bool
 
 
 @dataclass
 class PageLayout:
     lines: list[Line]
-    tables: list[tuple[float, Block]]  # (top, table block)
+    tables: list[tuple[tuple[float, float, float, float], Block]] = field(default_factory=list)
+    scanned: bool = False  # no text but an image: a scan
+    ocr: bool = False
+
+
+@dataclass(frozen=True)
+class LaidOutPage:
+    """A page's blocks in reading order, its most prominent text and whether OCR read it."""
+
+    blocks: list[Block]
+    leads: tuple[str, ...]  # the largest texts on the page, lines joined (a cover's title)
+    ocr: bool = False
+    scanned: bool = False
+
+
+def _layout_chars(container: LTContainer) -> Iterator[LTChar]:
+    for obj in container:
+        if isinstance(obj, LTChar):
+            yield obj
+        elif isinstance(obj, LTContainer):
+            yield from _layout_chars(obj)
 
 
 def read_layout(page: PdfPage) -> PageLayout:
-    """Lines outside tables, and the tables as rows, for one page."""
-    tables = page.find_tables()
-    boxes = [table.bbox for table in tables]
-
-    def outside_tables(obj: dict) -> bool:
-        return obj["object_type"] != "char" or not any(_inside(obj, box) for box in boxes)
-
-    text_page = page.filter(outside_tables) if boxes else page
-    margin = page.height * MARGIN_FRACTION
-    lines = []
-    for raw in text_page.extract_text_lines(return_chars=True):
-        text = normalize(raw["text"])
-        if text:
-            sizes = [char["size"] for char in raw["chars"] if not char["text"].isspace()]
-            in_margin = raw["top"] < margin or raw["bottom"] > page.height - margin
-            lines.append(
-                Line(raw["text"], text, median(sizes), raw["top"], raw["bottom"], in_margin)
-            )
-    blocks = [
-        (table.bbox[1], block) for table in tables if (block := _table_block(table.extract()))
+    """Lines outside data tables (pdfminer's lines and boxes) and the tables, for one page."""
+    layout = page.layout
+    chars = page.chars
+    ltchars = list(_layout_chars(layout))
+    if len(ltchars) != len(chars):  # pdfplumber lists the same characters in the same order
+        ltchars, chars = [], []
+    kept = {id(c) for c in (dedupe_chars(chars, SHADOW_TOLERANCE) if _overdrawn(chars) else chars)}
+    clean = page.filter(lambda obj: obj.get("object_type") != "char" or id(obj) in kept)
+    tables = []
+    for table in clean.find_tables():
+        if data := pdf_table(table):
+            tables.append((table.bbox, Block("table", header=data.header, rows=data.rows)))
+    flow = [  # spaces left out: pdfminer re-inserts them where characters are apart
+        lt
+        for lt, char in zip(ltchars, chars, strict=True)
+        if id(char) in kept
+        and char["text"].strip()
+        and not any(_inside(char, box) for box, _ in tables)
     ]
-    return PageLayout(lines, blocks)
+    lines = _lines(flow, layout.bbox, page.height)
+    scanned = not lines and bool(page.images)
+    return PageLayout(lines, tables, scanned=scanned)
+
+
+def _overdrawn(chars: list[dict]) -> bool:
+    """Some character is drawn twice near one place (pdfplumber's dedupe is slow: ask first)."""
+    seen: set[tuple[str, int, int]] = set()
+    for char in chars:
+        if not char["text"].strip():
+            continue
+        x, y = int(char["x0"] // SHADOW_TOLERANCE), int(char["top"] // SHADOW_TOLERANCE)
+        near = ((char["text"], x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+        if any(key in seen for key in near):
+            return True
+        seen.add((char["text"], x, y))
+    return False
 
 
 def _inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
@@ -75,10 +152,159 @@ def _inside(obj: dict, box: tuple[float, float, float, float]) -> bool:
     return box[0] <= x <= box[2] and box[1] <= y <= box[3]
 
 
-def _table_block(rows: list[list[str | None]]) -> Block | None:
-    cells = [[join_lines(map(normalize, (cell or "").split("\n"))) for cell in row] for row in rows]
-    table = rectangular(cells)
-    return Block("table", rows=table) if table else None
+def _lines(chars: list[LTChar], bbox: tuple[float, ...], height: float) -> list[Line]:
+    """pdfminer's text lines of these characters, box by box in reading order."""
+    if not chars:
+        return []
+    container = LTPage(1, bbox)
+    found = [line for line in container.group_objects(LAYOUT, chars) if not line.is_empty()]
+    boxes = list(container.group_textlines(LAYOUT, join_rows(_without_line_numbers(found))))
+    for box in boxes:
+        box.analyze(LAYOUT)
+    margin = height * MARGIN_FRACTION
+    rects = [(b.x0, bbox[3] - b.y1, b.x1, bbox[3] - b.y0) for b in boxes]
+    lines = []
+    for number, index in enumerate(reading_order(rects)):
+        for raw, size, x0, y0, x1, y1 in _box_lines(boxes[index]):
+            text = close_letter_spacing(normalize(raw))
+            top, bottom = bbox[3] - y1, bbox[3] - y0
+            in_margin = top < margin or bottom > height - margin
+            if text:
+                lines.append(Line(raw, text, size, x0, x1, top, bottom, number, in_margin))
+    return lines
+
+
+def join_rows(lines: list[LTTextLine]) -> list[LTTextLine]:
+    """Join a short piece to the next piece on its row: widely letter-spaced labels
+    (「団　体　名　：」) and a marker set apart from its heading (「（１）　給水人口の予測」)."""
+    rows: list[LTTextLine] = []
+    for line in sorted(lines, key=lambda line: line.x0):
+        left = next((r for r in reversed(rows) if _same_row(r, line)), None)
+        if left is None or not _short_piece(left, line):
+            rows.append(line)
+            continue
+        for obj in line:
+            if isinstance(obj, LTChar):
+                left.add(obj)
+    return rows
+
+
+def _same_row(left: LTTextLine, right: LTTextLine) -> bool:
+    return (
+        isinstance(left, LTTextLineHorizontal)
+        and isinstance(right, LTTextLineHorizontal)
+        and abs(left.height - right.height) <= 2 * SAME_SIZE
+        and left.voverlap(right) >= min(left.height, right.height) / 2
+        and 0 <= right.x0 - left.x1 < _row_gap(left) * left.height
+    )
+
+
+def _row_gap(left: LTTextLine) -> float:
+    """Letter-spaced labels (a last piece of one character) may stand further apart."""
+    return WIDE_ROW_GAP if len(left.get_text().strip().split(" ")[-1]) == 1 else ROW_GAP
+
+
+def _short_piece(left: LTTextLine, right: LTTextLine) -> bool:
+    """One side has at most three characters or the left one ends in a colon (「名　：」);
+    a bare number on the left is a margin line number, not part of the line."""
+    left_text = left.get_text().strip().replace(" ", "")
+    right_text = right.get_text().strip().replace(" ", "")
+    if _LINE_NUMBER.match(left_text):
+        return False
+    return min(len(left_text), len(right_text)) <= SHORT_PIECE or left_text.endswith(("：", ":"))
+
+
+def _box_lines(box: LTTextBox) -> list[tuple[str, float, float, float, float, float]]:
+    """(text, size, x0, y0, x1, y1) per line; a stack of one-character lines is vertical
+    writing (a side label such as 調査目的) and becomes one line."""
+    lines = []
+    for line in box:
+        sizes = [c.size for c in line if isinstance(c, LTChar) and c.get_text().strip()]
+        if isinstance(line, LTTextLine) and sizes:
+            lines.append((line.get_text().strip(), median(sizes), *line.bbox))
+    if len(lines) > 1 and all(len(t) == 1 and not t.isdigit() for t, *_ in lines):
+        return [("".join(t for t, *_ in lines), lines[0][1], *box.bbox)]
+    return lines
+
+
+Rect = tuple[float, float, float, float]  # x0, top, x1, bottom
+
+
+def reading_order(rects: list[Rect]) -> list[int]:
+    """Indices of the boxes in reading order: cut the page into bands where no box crosses a
+    horizontal gap, a band into columns at vertical gaps, recursively (XY-cut)."""
+    return _xy_cut(list(range(len(rects))), rects)
+
+
+def _xy_cut(items: list[int], rects: list[Rect]) -> list[int]:
+    if len(items) <= 1:
+        return items
+    bands = _split(items, rects, 1, 3)
+    columns = _split(items, rects, 0, 2)
+    if len(columns) > 1 and len(bands) > 1:
+        # Rows of label | text cut into bands; columns of text, cut where both happen to have
+        # a gap, show a band across the columns and then a band on one side only.
+        side = {i: n for n, column in enumerate(columns) for i in column}
+        spread = [len({side[i] for i in band}) for band in bands]
+        groups = columns if max(spread) > 1 and min(spread) == 1 else bands
+    else:
+        groups = bands if len(bands) > 1 else columns
+    if len(groups) > 1:
+        return [i for group in groups for i in _xy_cut(group, rects)]
+    rows: list[list[int]] = []
+    for i in sorted(items, key=lambda i: rects[i][1]):
+        if rows and rects[i][1] - rects[rows[-1][0]][1] < ROW_TOLERANCE:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    return [i for row in rows for i in sorted(row, key=lambda i: rects[i][0])]
+
+
+def _split(items: list[int], rects: list[Rect], start: int, end: int) -> list[list[int]]:
+    """Groups of boxes separated by gaps along one axis (start/end: the rect's coordinates)."""
+    groups: list[list[int]] = []
+    reach = float("-inf")
+    for i in sorted(items, key=lambda i: rects[i][start]):
+        if rects[i][start] >= reach - CUT_TOLERANCE:
+            groups.append([])
+        groups[-1].append(i)
+        reach = max(reach, rects[i][end])
+    return groups
+
+
+def _without_line_numbers(lines: list[LTTextLine]) -> list[LTTextLine]:
+    """Remove a margin column of bare line numbers (1, 2, 3 … beside the text), before the
+    lines are grouped and ordered (a column of them would otherwise split the page)."""
+    numbers = [line for line in lines if _LINE_NUMBER.match(line.get_text().strip())]
+    text = [line for line in lines if not _LINE_NUMBER.match(line.get_text().strip())]
+    if len(numbers) < LINE_NUMBERS or not text:
+        return lines
+    left, right = min(line.x0 for line in text), max(line.x1 for line in text)
+    side = {id(n) for n in numbers if n.x1 <= left + 1 or n.x0 >= right - 1}
+    return lines if len(side) < LINE_NUMBERS else [line for line in lines if id(line) not in side]
+
+
+def ocr_layout(lines: list[OcrLine], height: float) -> PageLayout:
+    """OCR lines as a page layout (each OCR paragraph one box)."""
+    margin = height * MARGIN_FRACTION
+    return PageLayout(
+        [
+            Line(
+                o.text,
+                text,
+                o.bottom - o.top,
+                o.x0,
+                o.x1,
+                o.top,
+                o.bottom,
+                o.paragraph,
+                o.top < margin or o.bottom > height - margin,
+            )
+            for o in lines
+            if (text := close_letter_spacing(normalize(o.text)))
+        ],
+        ocr=True,
+    )
 
 
 def _margin_key(text: str) -> str:
@@ -102,19 +328,59 @@ def drop_running_lines(layouts: list[PageLayout]) -> None:
         ]
 
 
-def _paragraphs(lines: list[Line]) -> list[list[Line]]:
+def drop_contents(lines: list[Line]) -> list[Line]:
+    """Remove contents lines: dot leaders before a page number, and a 目次 heading with the
+    lines around it that have no full stop (its entries, the page's title above it)."""
+    kept: list[Line] = []
+    in_contents = False
+    for line in lines:
+        bare = line.text.replace(" ", "").replace("\u3000", "")
+        if _CONTENTS.match(bare):
+            in_contents = True
+            kept = [k for k in kept if "。" in k.text]  # the page's own title lines above it
+            continue
+        if in_contents and "。" in line.text:
+            in_contents = False
+        if not (in_contents or _LEADER.search(line.text)):
+            kept.append(line)
+    return kept
+
+
+def _box_rights(lines: list[Line]) -> dict[int, float]:
+    rights: dict[int, float] = {}
+    for line in lines:
+        rights[line.box] = max(rights.get(line.box, line.x1), line.x1)
+    return rights
+
+
+def _continues(previous: Line, line: Line, rights: dict[int, float], body: float) -> bool:
+    """``line`` carries on the paragraph that ``previous`` is in."""
+    if abs(line.size - previous.size) > SAME_SIZE or starts_block(line.raw):
+        return False
+    if is_value(previous.text) and is_value(line.text):  # a chart's axis, a column of figures
+        return False
+    gap = line.top - previous.bottom  # lines of one box are close enough by pdfminer's measure
+    limit = float("inf") if line.box == previous.box else PARAGRAPH_GAP * line.size + 1
+    if not -line.size / 2 < gap < limit:
+        return False
+    if previous.size >= body + HEADING_DELTA:  # a heading wrapped over lines (a title)
+        return previous.box == line.box
+    if _SENTENCE_END.search(previous.text) or previous.x1 < line.x0:
+        return _OPEN_END.search(previous.text) is not None
+    right = max(rights[previous.box], rights[line.box])
+    full = previous.x1 >= right - FULL_LINE * previous.size
+    overlaps = line.x0 < rights[previous.box] and line.x1 > previous.x0 - previous.size
+    return (full or _OPEN_END.search(previous.text) is not None) and overlaps
+
+
+def _paragraphs(lines: list[Line], body: float) -> list[list[Line]]:
+    rights = _box_rights(lines)
     groups: list[list[Line]] = []
     for line in lines:
-        previous = groups[-1][-1] if groups else None
-        if (
-            previous is None
-            or abs(line.size - previous.size) > SAME_SIZE
-            or line.top - previous.bottom > PARAGRAPH_GAP * line.size
-            or starts_block(line.raw)
-        ):
-            groups.append([line])
-        else:
+        if groups and _continues(groups[-1][-1], line, rights, body):
             groups[-1].append(line)
+        else:
+            groups.append([line])
     return groups
 
 
@@ -125,29 +391,82 @@ def _body_size(lines: list[Line]) -> float:
     return weights.most_common(1)[0][0] if weights else 0.0
 
 
+def lead_texts(lines: list[Line]) -> tuple[str, ...]:
+    """The page's largest texts in reading order: each line at the largest size with the lines
+    of similar size directly below it, joined (a title printed over two or three lines)."""
+    lines = [line for line in lines if not is_page_number(line.text)]
+    largest = max((line.size for line in lines), default=0.0)
+    groups: list[list[Line]] = []
+    extending = False  # the last group may take the next line
+    for line in lines:
+        if (
+            extending
+            and line.size >= largest * TITLE_SIZE_SHARE
+            and 0 <= line.top - groups[-1][-1].bottom < TITLE_GAP * groups[-1][-1].size
+            and not starts_block(line.raw)
+            and not _DATE.match(line.text)
+        ):
+            groups[-1].append(line)
+            continue
+        extending = line.size >= largest - SAME_SIZE
+        if extending:
+            groups.append([line])
+    return tuple(join_lines(line.text for line in group) for group in groups)
+
+
+def _side_label(group: list[Line], following: Line) -> bool:
+    """A short line printed left of the next paragraph's first line (「調査目的」) labels it."""
+    line = group[0]
+    return (
+        len(group) == 1
+        and len(line.text) <= SIDE_LABEL
+        and not _SENTENCE_END.search(line.text)
+        and following.x0 > line.x1
+        and following.top < line.bottom
+        and following.bottom > line.top
+    )
+
+
 def page_blocks(layout: PageLayout) -> list[Block]:
     """Headings (level by font size rank on the page), paragraphs, items and tables in order."""
     body = _body_size(layout.lines)
-    groups = _paragraphs(layout.lines)
+    groups = _paragraphs(layout.lines, body)
     heading_sizes = sorted(
         {round(g[0].size * 2) / 2 for g in groups if g[0].size >= body + HEADING_DELTA},
         reverse=True,
     )
-    placed: list[tuple[float, Block]] = list(layout.tables)
-    for group in groups:
+    placed: list[tuple[Line, Block]] = []
+    for i, group in enumerate(groups):
+        following = groups[i + 1] if i + 1 < len(groups) else None
         text = join_lines(line.text for line in group)
         if group[0].size >= body + HEADING_DELTA:
             level = heading_sizes.index(round(group[0].size * 2) / 2) + 1
             block: Block | None = Block("heading", text, level=level)
+        elif following and _side_label(group, following[0]):
+            block = Block("heading", text, marker=LABEL)
         else:
             block = body_block(text)
         if block:
-            placed.append((group[0].top, block))
-    return [block for _, block in sorted(placed, key=lambda item: item[0])]
+            placed.append((group[0], block))
+    keyed = [((i, 1, 0.0), block) for i, (_, block) in enumerate(placed)]
+    for box, table in layout.tables:
+        at = next((i for i, (line, _) in enumerate(placed) if line.top > box[1]), len(placed))
+        keyed.append(((at, 0, box[1]), table))
+    return [block for _, block in sorted(keyed, key=lambda item: item[0])]
 
 
-def pdf_pages(pdf: PDF) -> list[list[Block]]:
-    """Every page of an open PDF as blocks (empty list for a page without text)."""
+def pdf_pages(pdf: PDF, ocr: OcrReader | None = None) -> list[LaidOutPage]:
+    """Every page of an open PDF laid out; scanned pages are read by ``ocr`` when given."""
     layouts = [read_layout(page) for page in pdf.pages]
+    if ocr:
+        for index, layout in enumerate(layouts):
+            if layout.scanned:
+                layouts[index] = ocr_layout(ocr(index), pdf.pages[index].height)
     drop_running_lines(layouts)
-    return [page_blocks(layout) for layout in layouts]
+    pages = []
+    for layout in layouts:
+        layout.lines = drop_contents(layout.lines)
+        pages.append(
+            LaidOutPage(page_blocks(layout), lead_texts(layout.lines), layout.ocr, layout.scanned)
+        )
+    return pages

@@ -9,7 +9,7 @@ from markdown_it.token import Token
 
 from corpus.japanese import normalize
 from corpus.sections import Block, body_block
-from corpus.tables import rectangular
+from corpus.tables import FIELD_SEPARATOR, clean_cell, rectangular
 from corpus.textrepair import is_page_number, join_lines, starts_block
 
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
@@ -63,12 +63,19 @@ def markdown_pages(text: str) -> list[list[Block]]:
         if token.type == "tr_open":
             rows.append([])
         elif token.type == "table_close":
-            if table := rectangular(rows):
-                pages[-1].append(Block("table", rows=table))
+            pages[-1].extend(_table_blocks(rows))
             rows = []
         elif token.type == "inline" and previous is not None:
             pages[-1].extend(_inline_blocks(previous, token, rows, list_depth > 0))
     return [blocks for blocks in pages if blocks]
+
+
+def _table_blocks(rows: list[list[str]]) -> list[Block]:
+    """A pipe table: its first row is the header; a header alone is a line of text."""
+    table = rectangular([[clean_cell(cell) for cell in row] for row in rows])
+    if len(table) == 1:
+        return [Block("paragraph", FIELD_SEPARATOR.join(c for c in table[0] if c))]
+    return [Block("table", header=table[0], rows=table[1:])] if table else []
 
 
 def _inline_blocks(

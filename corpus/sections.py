@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from corpus.japanese import split_sentences
 from corpus.model import Page, Sentence, TableRecord
-from corpus.tables import measure_column, row_line, subject_column
+from corpus.tables import label_column, row_line
 from corpus.textrepair import strip_bullet
 
 # Level given to headings recognised only by their marker (they sit at body-text size).
@@ -27,6 +27,7 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("square", r"^[■□]"),
         ("circled", r"^[①-⑳㉑-㉟]"),
         ("paren", r"^[（(][^）)]{1,20}[）)]$"),
+        ("numparen", r"^[（(][0-9０-９]{1,2}[）)]\s*\S"),
         (
             "number",
             r"^(?:第[0-9０-９一二三四五六七八九十]+[章節部]|[0-9０-９]{1,2}(?:[.．]\s?|\s)\S)",
@@ -34,6 +35,7 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 _MAX_HEADING_CHARS = 40
+CAPTION = "caption"  # marker of a short line printed just above a table
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class Block:
     text: str = ""
     level: int = MARKER_LEVEL  # headings: 1 = page title level, larger = deeper
     marker: str = ""  # headings found by marker: the marker class ("circled", "bracket", ...)
-    rows: tuple[tuple[str, ...], ...] = ()  # tables: header row first
+    rows: tuple[tuple[str, ...], ...] = ()  # tables: the data rows
+    header: tuple[str, ...] = ()  # tables: one flattened header per column ("" where none)
 
 
 def heading_marker(text: str) -> str | None:
@@ -126,21 +129,44 @@ class _Builder:
             )
 
 
+def mark_captions(blocks: list[Block]) -> list[Block]:
+    """A short paragraph (no full stop) just above a table is the table's caption heading."""
+    marked = list(blocks)
+    for i, block in enumerate(blocks[:-1]):
+        if (
+            block.kind == "paragraph"
+            and blocks[i + 1].kind == "table"
+            and len(block.text) <= _MAX_HEADING_CHARS
+            and "。" not in block.text
+        ):
+            marked[i] = Block("heading", block.text, marker=CAPTION)
+    return marked
+
+
 def assemble_page(number: int, blocks: list[Block], doc_id: str, fallback_root: str) -> PageParts:
     """Build the page text (one line per heading, paragraph and table row) and its sentences."""
+    blocks = mark_captions(blocks)
     title_block = page_title(blocks)
     title = title_block.text if title_block else ""
     root = title or fallback_root
     builder = _Builder(number)
     stack = SectionStack()
     tables: list[TableRecord] = []
+    caption: tuple[str, ...] = ()  # the caption heading just above a table
     table_count = 0
     for block in blocks:
         if block.kind == "table":
-            tables.extend(_add_table(builder, block, doc_id, root, table_count))
+            rows = _add_table(builder, block, doc_id, (*stack.path(root), *caption), table_count)
+            tables += rows
             table_count += 1
         elif block.kind == "heading" and block.text:
             builder.add_line(block.text)
+            if block.marker == CAPTION:
+                caption = (block.text,)
+                builder.add_sentences(
+                    (*stack.path(root), *caption), [(0, len(block.text))], "heading"
+                )
+                continue
             if block is not title_block:
                 stack.push(block)
             section = (root,) if block is title_block else stack.path(root)
@@ -148,38 +174,32 @@ def assemble_page(number: int, blocks: list[Block], doc_id: str, fallback_root: 
         elif block.text:
             builder.add_line(block.text)
             builder.add_sentences(stack.path(root), split_sentences(block.text), "text")
+        caption = ()
     page = Page(number=number, title=title, text="\n".join(builder.lines))
     return PageParts(page, builder.sentences, tables)
 
 
 def _add_table(
-    builder: _Builder, block: Block, doc_id: str, root: str, index: int
+    builder: _Builder, block: Block, doc_id: str, section: tuple[str, ...], index: int
 ) -> list[TableRecord]:
-    header, *rows = block.rows
-    if not rows:
-        builder.add_line(row_line(header))
-        builder.add_sentences((root,), [(0, len(builder.lines[-1]))], "text")
-        return []
-    subject = subject_column(header)
-    measure = measure_column(header, rows, subject)
+    """One line and one ``table_row`` sentence per data row: ``label｜header: cell…``."""
+    label = label_column(block.header, block.rows)
     records = []
-    for row in rows:
-        line = row_line(row)
+    for row in block.rows:
+        line = row_line(block.header, row, label)
         if not line:
             continue
         start = builder.add_line(line)
-        owner = row[subject]
-        builder.add_sentences((root, owner) if owner else (root,), [(0, len(line))], "table_row")
+        builder.add_sentences(section, [(0, len(line))], "table_row")
         records.append(
             TableRecord(
                 doc_id=doc_id,
                 page=builder.number,
                 table=index,
                 row=len(records),
-                header=header,
+                header=block.header,
                 cells=row,
-                subject=owner,
-                measure=row[measure],
+                label=row[label] if label is not None else "",
                 start=start,
                 end=start + len(line),
             )

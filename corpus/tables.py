@@ -1,12 +1,41 @@
-"""Table rows as records: which column names the owner (subject) and which holds the content."""
+"""Tables as data: flattened column headers, row labels, cleaned cells, and the row's text line.
+
+A PDF table comes from pdfplumber's ruled-cell grid: the header rows are the top row plus every
+row still covered by one of its cells (a vertically merged 「区分」), a header cell spanning
+columns names each of them, and a header is only taken when it holds no value (no bare number).
+Boxed text that pdfplumber also reports as tables (one column, one row, cells of long sentences)
+is not a table and stays in the text flow.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-SUBJECT_HINTS = ("担当", "省庁", "府省", "主体", "自治体", "地域", "所管", "実施機関")
-MEASURE_HINTS = ("施策", "取組", "内容", "概要", "事業", "対策")
-CELL_SEPARATOR = "："
+from pdfplumber.table import Table as PdfTable
+
+from corpus.japanese import normalize
+from corpus.textrepair import close_letter_spacing, join_lines
+
+FIELD_SEPARATOR = "｜"  # between the label and each "header: cell"
+HEADER_SEPARATOR = ": "
+HEADER_LEVELS = " / "  # multi-row headers, top-down: 「給与費 / 給料」
+LONG_CELL = 40  # characters: a cell this long (or with a full stop) reads as running text
+
+_NUMBER = re.compile(r"^[+\-±−－▲△]?[0-9０-９][0-9０-９,，.．]*$|^[－―\-−‐]$")
+_VALUE = re.compile(r"^[+\-±−－▲△]?[0-9０-９][0-9０-９,，.．]*\s*\S{0,3}$")
+_DASHES = ("－", "―", "-", "−", "‐")
+_DAY = re.compile(r"[0-9０-９元]+年[0-9０-９]+月[0-9０-９]+日$")
+_UNIT = re.compile(r"^[^\s0-9０-９。、]{1,4}$")
+
+
+@dataclass(frozen=True)
+class TableData:
+    """A table's flattened header (one per column, "" where none) and its data rows."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
 
 
 def rectangular(rows: Sequence[Sequence[str | None]]) -> tuple[tuple[str, ...], ...]:
@@ -16,20 +45,129 @@ def rectangular(rows: Sequence[Sequence[str | None]]) -> tuple[tuple[str, ...], 
     return tuple(row for row in padded if any(row))
 
 
-def subject_column(header: Sequence[str]) -> int:
-    """Index of the column naming who is responsible (担当省庁, 自治体, 地域 ...), else 0."""
-    return next((i for i, h in enumerate(header) if any(k in h for k in SUBJECT_HINTS)), 0)
+def is_value(text: str) -> bool:
+    """A number with at most a short unit (「636」「24.6％」「1,070 人」), a dash for none, or
+    a date to the day (「昭和31年12月25日」)."""
+    return bool(_VALUE.match(text) or _NUMBER.match(text) or _DAY.search(text))
 
 
-def measure_column(header: Sequence[str], rows: Sequence[Sequence[str]], subject: int) -> int:
-    """Index of the main content column: a 施策/取組-like header, else the longest other column."""
-    others = [i for i in range(len(header)) if i != subject] or [subject]
-    hinted = [i for i in others if any(k in header[i] for k in MEASURE_HINTS)]
-    if hinted:
-        return hinted[0]
-    return max(others, key=lambda i: sum(len(row[i]) for row in rows))
+def clean_cell(raw: str) -> str:
+    """One cell's text: lines normalised and joined, letter spacing closed, a unit printed
+    above or before its number put after it (「千円\\n2,050,134」 → 「2,050,134千円」)."""
+    lines = [close_letter_spacing(normalize(line)) for line in raw.split("\n")]
+    lines = [line for line in lines if line]
+    pair = lines if len(lines) == 2 else lines[0].rsplit(" ", 1) if len(lines) == 1 else []
+    if len(pair) == 2 and _UNIT.match(pair[0]) and _NUMBER.match(pair[1]):
+        return pair[1] if pair[1] in _DASHES else pair[1] + pair[0]
+    return join_lines(lines)
 
 
-def row_line(cells: Sequence[str]) -> str:
-    """A table row as one line of page text: its non-empty cells joined with "："."""
-    return CELL_SEPARATOR.join(cell for cell in cells if cell)
+def label_column(header: Sequence[str], rows: Sequence[Sequence[str]]) -> int | None:
+    """0 when the first column labels the rows (text, not values), else None."""
+    if not header or len(header) < 2:
+        return None
+    firsts = [row[0] for row in rows if row[0]]
+    return 0 if firsts and sum(not is_value(c) for c in firsts) * 2 > len(firsts) else None
+
+
+def row_line(header: Sequence[str], cells: Sequence[str], label: int | None) -> str:
+    """``label｜header: cell｜…``: empty cells skipped, a cell without header written alone."""
+    parts = [cells[label]] if label is not None and cells[label] else []
+    for i, cell in enumerate(cells):
+        if i == label or not cell:
+            continue
+        name = header[i] if i < len(header) else ""
+        parts.append(f"{name}{HEADER_SEPARATOR}{cell}" if name else cell)
+    return FIELD_SEPARATOR.join(parts)
+
+
+def continue_labels(
+    rows: Sequence[tuple[str, ...]], label: int | None
+) -> tuple[tuple[str, ...], ...]:
+    """An empty label cell under a labelled row continues that label (a merged row label)."""
+    if label is None:
+        return tuple(rows)
+    out: list[tuple[str, ...]] = []
+    for row in rows:
+        if not row[label] and out and any(row):
+            row = (*row[:label], out[-1][label], *row[label + 1 :])
+        out.append(row)
+    return tuple(out)
+
+
+def reads_as_text(cells: Sequence[Sequence[str]]) -> bool:
+    """Boxed text, not a table: one column or one row used, or mostly long sentences."""
+    filled = [cell for row in cells for cell in row if cell]
+    used_rows = sum(any(row) for row in cells)
+    used_columns = sum(any(row[i] for row in cells) for i in range(len(cells[0]))) if cells else 0
+    if not filled or used_rows < 2 or used_columns < 2:
+        return True
+    long = sum(len(cell) >= LONG_CELL or "。" in cell for cell in filled)
+    return long * 2 > len(filled)
+
+
+def pdf_table(table: PdfTable) -> TableData | None:
+    """A pdfplumber table as header + rows, or None when it is boxed text rather than data."""
+    raw = table.extract()
+    if not raw or not raw[0]:
+        return None
+    grid = _Grid(table, raw)
+    cells = [[clean_cell(text) for text in row] for row in grid.texts]
+    if reads_as_text(cells):
+        return None
+    depth = grid.header_depth()
+    if depth >= len(cells) or any(is_value(c) for row in cells[:depth] for c in row if c):
+        depth = 0
+    header = tuple(grid.flat_header(cells, depth)) if depth else ("",) * len(cells[0])
+    if len(header) > 2 and len(set(header[1:])) == 1:  # one cell across the row: not a header
+        depth, header = 0, ("",) * len(cells[0])
+    rows = rectangular([row for row in cells[depth:]])
+    if not rows:
+        return None
+    return TableData(header, continue_labels(rows, label_column(header, rows)))
+
+
+class _Grid:
+    """pdfplumber's cell grid: columns at each distinct cell x0, rows at each distinct top."""
+
+    def __init__(self, table: PdfTable, raw: list[list[str | None]]) -> None:
+        self.xs = sorted({cell[0] for cell in table.cells})
+        self.tops = sorted({cell[1] for cell in table.cells})
+        self.cells = table.cells
+        self.origin_of: dict[tuple[float, ...], tuple[int, int]] = {}
+        for r, row in enumerate(table.rows):
+            for c, bbox in enumerate(row.cells):
+                if bbox is not None:
+                    self.origin_of[tuple(bbox)] = (r, c)
+        width = len(self.xs)
+        self.texts = [[cell or "" for cell in row] + [""] * (width - len(row)) for row in raw]
+
+    def origin(self, r: int, c: int) -> tuple[int, int]:
+        """The (row, column) where the cell covering grid position (r, c) starts."""
+        x, top = self.xs[c] + 0.5, self.tops[r] + 0.5
+        for bbox in self.cells:
+            if bbox[0] <= x < bbox[2] and bbox[1] <= top < bbox[3]:
+                return self.origin_of.get(tuple(bbox), (r, c))
+        return r, c
+
+    def header_depth(self) -> int:
+        """Rows 0..n-1 where n is one past the last row a first-row cell still covers."""
+        depth = 1
+        while depth < len(self.tops) and any(
+            self.origin(depth, c)[0] < depth for c in range(len(self.xs))
+        ):
+            depth += 1
+        return depth
+
+    def flat_header(self, cells: list[list[str]], depth: int) -> list[str]:
+        """Each column's header cells top-down (spanning cells repeated), joined with " / "."""
+        header = []
+        for c in range(len(self.xs)):
+            names: list[str] = []
+            for r in range(depth):
+                orow, ocol = self.origin(r, c)
+                text = cells[orow][ocol] if orow < len(cells) else ""
+                if text and (not names or names[-1] != text):
+                    names.append(text)
+            header.append(HEADER_LEVELS.join(names))
+        return header

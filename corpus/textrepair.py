@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+_LETTER_SPACE = re.compile(r"(?<![A-Za-z0-9.]) | (?![A-Za-z0-9])")
+
 # Glyphs that only mark a list item; 〇 (also a numeral), - and * only when a space follows.
 _BULLET = re.compile(r"^(?:[•◦▪▫‣⁃∙・○●◆◇■□▶►▸✓✔➢➤]|[〇\-*＊](?=\s))\s*")
 _PAGE_NUMBER = re.compile(
@@ -30,6 +32,16 @@ def starts_block(line: str) -> bool:
 def is_page_number(text: str) -> bool:
     """True for bare page numbers such as "4", "- 4 -", "4 / 10", "p. 4"."""
     return bool(_PAGE_NUMBER.match(text.strip()))
+
+
+def close_letter_spacing(text: str) -> str:
+    """「人 件 費 の 状 況」 → 「人件費の状況」: a line of mostly one- or two-character pieces
+    loses its spaces, except between two ASCII words ("Ver. 1")."""
+    pieces = text.split(" ")
+    short = sum(len(piece) <= 2 for piece in pieces)
+    if len(pieces) < 2 or short * 4 < len(pieces) * 3 or all(len(p) > 1 for p in pieces):
+        return text
+    return _LETTER_SPACE.sub("", text)
 
 
 def _is_ascii_word_char(char: str) -> bool:

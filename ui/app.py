@@ -171,16 +171,17 @@ class ChatApp:
         return document_rows(self.index)
 
     def upload(
-        self, files: list[str] | None, progress: gr.Progress = PROGRESS
+        self, files: list[str] | None, ocr: bool = False, progress: gr.Progress = PROGRESS
     ) -> tuple[list[list[str]], list[list[Any]]]:
-        """Add PDFs to the index one by one: a row per file, and the new document list."""
+        """Add PDFs to the index one by one (``ocr``: read scanned pages with Tesseract): a row
+        per file, and the new document list."""
         paths = [Path(f) for f in files or []]
         if not paths:
             raise gr.Error("PDFファイルを選択してください。")
         rows = []
         for done, path in enumerate(paths):
             progress((done, len(paths)), desc=f"{path.name} を索引に追加しています", unit="件")
-            result = self.ingestor.ingest([path], progress=False).results[0]
+            result = self.ingestor.ingest([path], progress=False, ocr=ocr).results[0]
             rows.append(result_row(path.name, result))
         return rows, self.documents()
 
@@ -258,6 +259,11 @@ def build_app(
                         file_types=[".pdf"],
                         elem_id="pqa-files",
                     )
+                    ocr = gr.Checkbox(
+                        label="スキャンしたPDFをOCRで読み取る（時間がかかります）",
+                        value=False,
+                        elem_id="pqa-ocr",
+                    )
                     add = gr.Button("索引に追加", variant="primary", elem_id="pqa-add")
                     results = gr.Dataframe(
                         headers=RESULT_HEADERS,
@@ -304,7 +310,7 @@ def build_app(
         chatbot.clear(lambda: [], None, history, **private)  # the chat's own trash button
         add.click(
             handlers.upload,
-            [files],
+            [files, ocr],
             [results, documents],
             api_name="upload",
             concurrency_limit=1,

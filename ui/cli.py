@@ -46,8 +46,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from index.ingest import Ingestor
     from index.policy_index import PolicyIndex
 
+    if args.title and len(args.paths) != 1:
+        print("error: --title names one document: give exactly one file", file=sys.stderr)
+        return EXIT_BAD_INPUT
     index = PolicyIndex(args.home)
-    report = Ingestor(index).ingest(args.paths, rebuild=args.rebuild, progress=not args.quiet)
+    report = Ingestor(index).ingest(
+        args.paths, rebuild=args.rebuild, progress=not args.quiet, ocr=args.ocr, title=args.title
+    )
     for result in report.results:
         if result.status == "failed":
             print(f"error: {result.message}", file=sys.stderr)
@@ -261,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+")
     ingest.add_argument("--rebuild", action="store_true", help="drop the index and start over")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--ocr", action="store_true", help="read scanned pages with Tesseract")
+    ingest.add_argument("--title", default="", help="the document's title (one file only)")
     ingest.set_defaults(func=cmd_ingest)
 
     docs = sub.add_parser("docs", help="list indexed documents")

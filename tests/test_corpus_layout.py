@@ -1,0 +1,145 @@
+"""Layout on real-looking PDFs drawn by tests/pdf_factory: reading order, titles, dropped lines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from corpus.extract import extract_document
+from corpus.model import ExtractedDocument
+from tests.pdf_factory import (
+    Box,
+    Columns,
+    Gap,
+    Grid,
+    Heading,
+    PageSpec,
+    Para,
+    build_pdf,
+    government_report,
+)
+
+PURPOSE = (
+    "本計画は、みどり市における地域交通の維持と利便性の向上を図るため、令和６年度から"
+    "令和10年度までの５年間に取り組む施策を定めるものである。"
+)
+
+
+def texts(document: ExtractedDocument, page: int) -> list[str]:
+    return [s.text for s in document.sentences if s.page == page]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> ExtractedDocument:
+    return extract_document(government_report(tmp_path_factory.mktemp("report") / "r.pdf"))
+
+
+def test_title_is_the_cover_text_not_junk_metadata_or_the_contents(
+    report: ExtractedDocument,
+) -> None:
+    assert report.title == "みどり市地域交通計画（令和６年度改定版）"  # two lines joined
+
+
+def test_metadata_title_is_kept_when_it_names_the_document(tmp_path: Path) -> None:
+    path = government_report(tmp_path / "r.pdf", title="みどり市 地域交通計画 本編")
+    assert extract_document(path).title == "みどり市 地域交通計画 本編"
+
+
+@pytest.mark.parametrize("junk", ["Microsoft Word - report_v3", "r.pdf", "dp2021_06_att", "資料1"])
+def test_software_metadata_titles_are_ignored(tmp_path: Path, junk: str) -> None:
+    cover = [Gap(100), Heading("山間地域の水道事業経営戦略", size=24), Para("令和６年３月")]
+    body = [Heading("１ 概要"), Para("本文である。")]
+    path = build_pdf(tmp_path / "r.pdf", [cover, body], title=junk)
+    assert extract_document(path).title == "山間地域の水道事業経営戦略"
+
+
+def test_title_skips_a_document_label_and_never_takes_a_later_heading(tmp_path: Path) -> None:
+    cover = [Para("資料２"), Gap(120), Heading("データ人材の育成方針", size=16), Para("2021年8月")]
+    body = [Heading("第１章 はじめに", size=22), Para("本書は方針を定める。")]
+    document = extract_document(build_pdf(tmp_path / "plan.pdf", [cover, body]))
+    assert document.title == "データ人材の育成方針"
+
+
+def test_contents_page_and_running_lines_leave_nothing(report: ExtractedDocument) -> None:
+    assert report.page(2).text == ""  # 目次 and its dot-leader lines
+    for page in report.pages[1:]:  # (the cover's title is the running header's text)
+        lines = page.text.split("\n")
+        assert "みどり市地域交通計画" not in lines
+        assert not any(re.fullmatch(r"-? ?\d+ ?-?", line) for line in lines)  # page numbers
+        assert not re.search(r"(?:…|\.\.\.|・・・)\s*\d+$", page.text, re.MULTILINE)
+
+
+def test_contents_without_leaders_under_a_spaced_heading_is_dropped(tmp_path: Path) -> None:
+    contents = [Heading("目　次", size=16), Para("１．はじめに"), Para("２．現状と課題")]
+    body = [Heading("１．はじめに"), Para("本書の目的を述べる。")]
+    document = extract_document(build_pdf(tmp_path / "c.pdf", [contents, body]))
+    assert document.page(1).text == ""
+    assert texts(document, 2) == ["１．はじめに", "本書の目的を述べる。"]
+
+
+def test_margin_line_numbers_stay_out_of_sentences(report: ExtractedDocument) -> None:
+    first = texts(report, 3)[1]
+    assert first == PURPOSE  # wrapped over two lines, each with a number beside it
+    assert not any(re.search(r"\d{1,2}$", s) for s in texts(report, 3) if s != "１ 計画の目的")
+
+
+def test_side_label_is_a_heading_not_part_of_the_sentence(report: ExtractedDocument) -> None:
+    [survey] = [s for s in report.sentences if s.text.startswith("市民の移動の実態")]
+    assert survey.text == (
+        "市民の移動の実態を把握するため、市内在住の2,000世帯を対象に交通行動調査を実施した。"
+    )
+    assert survey.section == ("１ 計画の目的", "調査目的")
+
+
+def test_letter_spaced_and_shadowed_headings_read_once(report: ExtractedDocument) -> None:
+    assert report.page(4).title == "２職員と財政の状況"
+    assert report.page(5).text.split("\n")[0] == "３ 今後の取組"
+    assert report.page(5).text.count("今後の取組") == 1
+
+
+def test_columns_and_boxes_read_as_units(report: ExtractedDocument) -> None:
+    assert texts(report, 5)[1:5] == [
+        "デマンド交通の運行区域を市内全域に拡大し、予約はスマートフォンと電話の両方で受け付ける。",
+        "路線バスの運行本数を見直し、通勤時間帯の便を増やす。",
+        "あわせてバス停の待合環境を改善する。",
+        "利用者アンケートの結果は、毎年度の交通会議で報告し、施策の見直しに反映する。",
+    ]
+
+
+def test_sentences_end_cleanly(report: ExtractedDocument) -> None:
+    for sentence in report.sentences:
+        if sentence.kind == "text" and sentence.page > 1:  # the cover's date line aside
+            assert sentence.text.endswith(("。", "）")), sentence.text
+
+
+def test_boxed_slide_text_is_paragraphs_not_tables(tmp_path: Path) -> None:
+    long = [
+        "オンライン診療の導入により、通院に要する時間が大幅に短縮されることが期待される。",
+        "遠隔授業の実施により、離島の児童生徒も多様な授業を受けられるようになった。",
+    ]
+    slide = [
+        Heading("デジタル技術の活用事例", size=20),
+        Grid(rows=[[text] for text in long], widths=[440], size=10.5),  # one column of boxes
+        Grid(rows=[long], widths=[220, 220], size=10.5),  # one row of two boxes
+        Box("各地域の実情に応じて、活用の方法を選ぶことが重要である。"),
+    ]
+    document = extract_document(build_pdf(tmp_path / "slide.pdf", [slide]))
+    assert document.tables == []
+    assert [s.text for s in document.sentences if s.kind == "text"] == [
+        *long,
+        *long,
+        "各地域の実情に応じて、活用の方法を選ぶことが重要である。",
+    ]
+
+
+def test_two_column_page_reads_left_column_first(tmp_path: Path) -> None:
+    left = [
+        "左の段の最初の文である。",
+        "左の段は二つの段落からなり、行をまたいで続く長い文も含んでいる。",
+    ]
+    right = ["右の段の文である。"]
+    page = PageSpec([Heading("二段組の頁", size=18), Columns(left, right)])
+    document = extract_document(build_pdf(tmp_path / "cols.pdf", [page]))
+    assert texts(document, 1) == ["二段組の頁", *left, *right]

@@ -1,0 +1,127 @@
+"""Tables as data: multi-row headers, merged cells, units above numbers, row labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corpus.extract import extract_document
+from corpus.model import ExtractedDocument
+from corpus.tables import clean_cell, row_line
+from tests.pdf_factory import STAFF_TABLE, Grid, Heading, Para, build_pdf
+
+SURVEY = Grid(
+    rows=[
+        ["地区", "回答数", "割合", ""],
+        ["", "", "満足", "不満"],
+        ["北地区", "件\n320", "％\n61.2", "％\n18.4"],
+        ["", "件\n45", "％\n40.0", "％\n35.5"],
+        ["南地区", "件\n410", "％\n55.0", "％\n21.0"],
+    ],
+    spans=[(0, 0, 0, 1), (1, 0, 1, 1), (2, 0, 3, 0), (0, 2, 0, 3)],
+    widths=[90, 70, 70, 70],
+)
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> ExtractedDocument:
+    page = [
+        Heading("２ 財政の状況", size=16),
+        Para("職員給与費の状況"),  # a caption: a short line just above the table
+        STAFF_TABLE,
+        Para("(2) 住民満足度調査の結果"),
+        SURVEY,
+        Para("調査は毎年度実施している。"),
+    ]
+    return extract_document(build_pdf(tmp_path_factory.mktemp("t") / "t.pdf", [page]))
+
+
+def test_multi_row_header_with_merged_cells_and_units(document: ExtractedDocument) -> None:
+    staff = [r for r in document.tables if r.table == 0]
+    assert staff[0].header == (
+        "区分",
+        "職員数Ａ",
+        "給与費 / 給料",
+        "給与費 / 職員手当",
+        "給与費 / 期末・勤勉手当",
+        "給与費 / 計Ｂ",
+    )
+    assert staff[0].cells == (
+        "令和5年度",
+        "57人",
+        "215,644千円",
+        "42,786千円",
+        "87,954千円",
+        "346,384千円",
+    )
+    assert [r.label for r in staff] == ["令和5年度", "令和4年度"]
+    line = document.page(1).text[staff[0].start : staff[0].end]
+    assert line == (
+        "令和5年度｜職員数Ａ: 57人｜給与費 / 給料: 215,644千円｜給与費 / 職員手当: 42,786千円"
+        "｜給与費 / 期末・勤勉手当: 87,954千円｜給与費 / 計Ｂ: 346,384千円"
+    )
+
+
+def test_merged_row_label_continues_and_every_value_has_its_header(
+    document: ExtractedDocument,
+) -> None:
+    survey = [r for r in document.tables if r.table == 1]
+    assert survey[0].header == ("地区", "回答数", "割合 / 満足", "割合 / 不満")
+    assert [r.label for r in survey] == ["北地区", "北地区", "南地区"]
+    lines = [document.page(1).text[r.start : r.end] for r in survey]
+    assert lines[1] == "北地区｜回答数: 45件｜割合 / 満足: 40.0％｜割合 / 不満: 35.5％"
+    for record, line in zip(survey, lines, strict=True):
+        for header, cell in zip(record.header[1:], record.cells[1:], strict=True):
+            assert f"{header}: {cell}" in line
+
+
+def test_table_rows_sit_under_their_caption_heading(document: ExtractedDocument) -> None:
+    rows = [s for s in document.sentences if s.kind == "table_row"]
+    assert {s.section for s in rows[:2]} == {("２ 財政の状況", "職員給与費の状況")}
+    survey = ("２ 財政の状況", "(2) 住民満足度調査の結果")
+    assert {s.section for s in rows[2:]} == {survey}
+    kinds = {s.text: s.kind for s in document.sentences}
+    assert kinds["職員給与費の状況"] == kinds["(2) 住民満足度調査の結果"] == "heading"
+    after = next(s for s in document.sentences if s.text == "調査は毎年度実施している。")
+    assert after.section == survey  # the first table's caption is not on the section stack
+
+
+def test_key_value_form_without_header_keeps_cells_in_order(tmp_path: Path) -> None:
+    form = Grid(
+        rows=[["供用開始年月日", "昭和31年12月25日"], ["計画給水人口", "1,070人"]],
+        widths=[150, 150],
+    )
+    document = extract_document(build_pdf(tmp_path / "f.pdf", [[Heading("事業の概要"), form]]))
+    assert [r.header for r in document.tables] == [("", ""), ("", "")]
+    assert document.page(1).text.split("\n")[1:] == [
+        "供用開始年月日｜昭和31年12月25日",
+        "計画給水人口｜1,070人",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("人\n636", "636人"),
+        ("千円\n2,050,134", "2,050,134千円"),
+        ("千円 79,947", "79,947千円"),
+        ("％\n－", "－"),
+        ("区 分", "区分"),
+        ("(参 考 )類 似 団\n体 平 均", "(参考)類似団体平均"),
+        ("総務省 経済産業省", "総務省 経済産業省"),
+        ("", ""),
+    ],
+)
+def test_clean_cell(raw: str, clean: str) -> None:
+    assert clean_cell(raw) == clean
+
+
+def test_row_line_skips_empty_cells_and_writes_headerless_cells_alone() -> None:
+    header = ("指標", "現状値", "", "目標値")
+    assert (
+        row_line(header, ("利用者数", "12,400人", "注1", ""), 0)
+        == "利用者数｜現状値: 12,400人｜注1"
+    )
+    assert row_line(header, ("", "", "", ""), 0) == ""
+    assert row_line(("", ""), ("6,077千円", "5,419千円"), None) == "6,077千円｜5,419千円"

@@ -311,7 +311,7 @@ def test_serve_answers_on_the_given_host_and_port(shipped_home: Path, tmp_path: 
     home = tmp_path / "home"
     shutil.copytree(shipped_home, home)
     port = free_port()
-    code = f"from ui.app import serve; serve('127.0.0.1', {port}, {str(home)!r})"
+    code = f"from ui.server import serve; serve('127.0.0.1', {port}, {str(home)!r})"
     server = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[1])
     try:
         deadline = time.monotonic() + 120
@@ -331,7 +331,9 @@ def test_mode_selector_only_with_an_llm(ui_index: PolicyIndex) -> None:
     assistant = Assistant(ui_index)
     for llm_available in (False, True):
         app = build_app(assistant, ui_index, llm_available=llm_available)
-        dropdowns = [b for b in app.blocks.values() if isinstance(b, gr.Dropdown)]
+        dropdowns = [
+            b for b in app.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "回答の方法"
+        ]
         assert [d.visible for d in dropdowns] == [llm_available]
         assert [value for _, value in dropdowns[0].choices] == [value for _, value in MODES]
         chat_api = next(d for d in app.fns.values() if d.api_name == "chat")

@@ -1,4 +1,4 @@
-"""Helpers for the UI tests: a real Gradio server over a copy of the shipped index, and PDFs."""
+"""Helpers for the UI tests: a real server (chat, API) over a copy of the shipped index, and PDFs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import shutil
 import socket
 from pathlib import Path
 
-import gradio as gr
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -15,7 +14,7 @@ from reportlab.pdfgen import canvas
 from assistant.pipeline import Assistant
 from index.ingest import open_index
 from index.policy_index import PolicyIndex
-from ui.app import build_app, launch
+from ui.server import Server, start
 
 FONT_PATH = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 FONT_NAME = "IPAexGothic"
@@ -66,12 +65,12 @@ def copy_index(shipped_home: Path, into: Path) -> PolicyIndex:
     return open_index(home)
 
 
-def start_server(index: PolicyIndex) -> tuple[gr.Blocks, str]:
-    """A real Gradio server on a free port, serving the chat over ``index``; returns its URL."""
-    app = build_app(Assistant(index), index)
-    port = free_port()
-    launch(app, "127.0.0.1", port, block=False)
-    return app, f"http://127.0.0.1:{port}/"
+def start_server(index: PolicyIndex, api_key: str | None = None) -> tuple[Server, str]:
+    """The real server (chat at "/", API at "/v1") on a free port over ``index``, and its URL.
+
+    ``api_key`` "" (the default here) means no key, whatever ``$POLICY_QA_API_KEY`` says."""
+    server = start(Assistant(index), index, "127.0.0.1", free_port(), api_key=api_key or "")
+    return server, server.url
 
 
 def bad_pdf(folder: Path) -> Path:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from assistant.pipeline import Assistant
 from index.policy_index import PolicyIndex
@@ -25,28 +25,21 @@ from tests.ui_fixtures import (
     GOOD_LINES,
     GOOD_TITLE,
     SCRIPT,
+    SLOW,
     XSS_LINES,
     XSS_TITLE,
+    ask_in_browser,
     bad_pdf,
     copy_index,
     free_port,
+    last_reply,
     make_pdf,
+    open_chat,
     start_server,
 )
 from ui.app import MODES, build_app
-from ui.render import MAX_QUESTION_CHARS, NOTICE, SEARCHING
+from ui.render import MAX_QUESTION_CHARS, NOTICE
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SLOW = 120_000  # ms: first answers load the models; an upload embeds its sentences
 # (question, text the answer must contain) — facts stated in the shipped documents.
 QUESTIONS = [
     ("国土交通省はどんな研修をしていますか？", "３次元モデル"),
@@ -68,14 +61,6 @@ def ui_url(ui_index: PolicyIndex) -> Iterator[str]:
         yield url
     finally:
         app.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def client(url: str) -> Client:
@@ -149,39 +134,6 @@ def test_eight_concurrent_clients_all_get_cited_answers(ui_url: str) -> None:
 
 
 # ---- browser -------------------------------------------------------------------------------
-def open_chat(browser: Browser, url: str, width: int, height: int) -> Page:
-    page = browser.new_page(viewport={"width": width, "height": height}, locale="ja-JP")
-    page.set_default_timeout(SLOW)
-    page.goto(url)
-    page.locator("#pqa-question textarea").wait_for()
-    return page
-
-
-def ask_in_browser(page: Page, question: str) -> float:
-    """Type, press Enter, wait for the final answer; seconds from Enter to the first text."""
-    answers = page.locator("#pqa-chat .pqa-answer")
-    before = page.locator("#pqa-chat .pqa-footer").count()
-    box = page.locator("#pqa-question textarea")
-    box.fill(question)
-    started = time.perf_counter()
-    box.press("Enter")
-    page.wait_for_function(
-        """([n, searching]) => {
-            const a = document.querySelectorAll('#pqa-chat .pqa-answer')[n];
-            return a && a.textContent.trim() && !a.textContent.includes(searching);
-        }""",
-        arg=[before, SEARCHING],
-    )
-    first_text = time.perf_counter() - started
-    page.locator("#pqa-chat .pqa-footer").nth(before).wait_for()
-    assert answers.count() == before + 1
-    return first_text
-
-
-def last_reply(page: Page) -> Locator:
-    return page.locator("#pqa-chat .bot-row").last
-
-
 def check_cards(page: Page) -> None:
     """[n] markers link to anchors in cards that show title, page, section and highlighted quotes;
     following a marker brings its card into view."""

@@ -148,7 +148,7 @@ class ChatAPI:
             redoc_url=None,
         )
         api.add_exception_handler(APIError, lambda _, err: error_response(err))  # type: ignore[arg-type]
-        api.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+        api.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
         api.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
         api.add_exception_handler(Exception, _server_error)
         api.add_api_route("/models", self.list_models, methods=["GET"])
@@ -306,7 +306,8 @@ def _sse(head: dict[str, Any], text: str, extra: dict[str, Any]) -> Iterator[str
     yield "data: [DONE]\n\n"
 
 
-async def _validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
+async def validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
+    """A body or parameter that does not fit: 400 naming the first field at fault."""
     first = err.errors()[0] if err.errors() else {}
     location = [str(part) for part in first.get("loc", ()) if part != "body"]
     if first.get("type") == "json_invalid":

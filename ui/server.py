@@ -10,12 +10,13 @@ from typing import Annotated
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI, Query, Response
+from fastapi.exceptions import RequestValidationError
 
 from assistant.llm import LLMConfig
 from assistant.pipeline import Assistant
 from index.ingest import open_index
 from index.policy_index import PolicyIndex
-from ui.api import APIError, ChatAPI, error_response
+from ui.api import APIError, ChatAPI, error_response, validation_error
 from ui.app import CSS_PATH, MAX_FILE_SIZE, PHONE_MARGIN, WARM_UP_QUESTION, build_app
 from ui.feedback import FeedbackStore
 from ui.page_view import PageImages, PageViewError
@@ -38,6 +39,7 @@ def create_app(
         assistant, index, llm_available=llm_available, feedback=feedback, pages=pages
     )
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     api = ChatAPI(assistant, index, feedback, pages, llm_available=llm_available, api_key=api_key)
     app.mount("/v1", api.app())
 

@@ -368,7 +368,7 @@ def build_app(
             concurrency_limit=1,
             concurrency_id="ingest",
             **private,
-        ).success(handlers.documents, None, documents, **private)
+        ).success(handlers.documents, None, documents, api_name="removed", **private)
         app.load(handlers.documents, None, documents, api_name="documents")
         app.load(controls.refresh, None, [doc_filter, remove_choice], **private)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)

@@ -22,6 +22,7 @@ from ui.feedback import FeedbackStore
 from ui.page_view import PageImages, PageViewError
 
 START_TIMEOUT_S = 60
+SHUTDOWN_GRACE_S = 5  # open event streams (a browser's chat) are cut after this on shutdown
 PAGE_CACHE_S = 300  # browsers may keep a page image this long (a replaced PDF shows after it)
 
 
@@ -125,4 +126,10 @@ def serve(
     llm_available = mode == "generative" or config != LLMConfig()
     app = create_app(assistant, index, llm_available=llm_available)
     print(f"policy-qa: chat http://{host}:{port}/ · OpenAI-compatible API http://{host}:{port}/v1")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )

@@ -165,6 +165,10 @@ def test_malformed_requests_get_openai_style_400s(client: OpenAI, api_server: Se
         error = response.json()["error"]
         assert message in error["message"] and error["type"] == "invalid_request_error"
         assert "Traceback" not in response.text
+    huge = [{"role": "user", "content": "あ" * 40_000}] * 10  # 1.2 MB of JSON
+    with pytest.raises(openai.APIStatusError, match="request body is over") as caught:
+        client.chat.completions.create(model=MODEL, messages=huge)
+    assert caught.value.status_code == 413
 
 
 def test_feedback_on_a_completion_is_stored(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 
@@ -161,6 +162,25 @@ def test_page_images_are_cached_under_the_home(view_index: PolicyIndex, view_url
     cached = list((view_index.home / "pages" / "digital-jinzai").glob("*.png"))
     assert cached and first.content in {path.read_bytes() for path in cached}
     assert httpx.get(url, params={"quote": "重点取組"}).content == first.content
+
+
+def test_concurrent_renders_of_different_pages_all_succeed(
+    view_index: PolicyIndex, view_url: str
+) -> None:
+    """PDFium is not thread-safe; the server renders one page at a time."""
+    document = view_index.docs["chihou-sousei-2"].document
+    requests = [(s.page, s.text) for s in document.sentences[:8]]
+
+    def fetch(request: tuple[int, str]) -> httpx.Response:
+        page, quote = request
+        return httpx.get(
+            f"{view_url}page/chihou-sousei-2/{page}.png", params={"quote": quote}, timeout=120
+        )
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        responses = list(pool.map(fetch, requests))
+    assert [r.status_code for r in responses] == [200] * len(requests)
+    assert all(frame(r.content)[0].x1 > 0 for r in responses)
 
 
 def test_page_route_refuses_bad_requests_in_one_line(

@@ -23,12 +23,12 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException
 
 from assistant.pipeline import Assistant
@@ -42,6 +42,9 @@ API_KEY_VAR = "POLICY_QA_API_KEY"
 MODELS = {"policy-qa-extractive": "extractive", "policy-qa-generative": "generative"}
 HISTORY_MESSAGES = 10  # past messages kept for follow-up rewriting (as in the chat)
 CONCURRENCY = 4  # API answers at a time
+MAX_BODY_BYTES = 1_000_000  # a request body larger than this is refused (413)
+MAX_MESSAGES = 200
+MAX_MESSAGE_CHARS = 50_000
 KEPT_COMPLETIONS = 1000  # recent completions that feedback can still refer to
 
 
@@ -80,14 +83,17 @@ def error_response(error: APIError) -> JSONResponse:
 
 
 # ---- request bodies ------------------------------------------------------------------------
+Text = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS)]
+
+
 class ContentPart(BaseModel):
     type: str
-    text: str | None = None
+    text: Text | None = None
 
 
 class Message(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
 
     @property
     def text(self) -> str:
@@ -102,9 +108,9 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     model: str
-    messages: list[Message] = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
-    documents: list[str] | None = None
+    documents: list[str] | None = Field(None, max_length=MAX_MESSAGES)
 
 
 class FeedbackRequest(BaseModel):
@@ -151,6 +157,7 @@ class ChatAPI:
         api.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
         api.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
         api.add_exception_handler(Exception, _server_error)
+        api.middleware("http")(_limit_body)
         api.add_api_route("/models", self.list_models, methods=["GET"])
         api.add_api_route("/models/{model}", self.get_model, methods=["GET"])
         api.add_api_route("/documents", self.list_documents, methods=["GET"])
@@ -266,6 +273,15 @@ class ChatAPI:
             )
         item_id = self.feedback.add(record, body.rating, body.comment, channel="api")
         return {"id": item_id, "object": "feedback", "completion_id": body.completion_id}
+
+
+async def _limit_body(request: Request, call_next: Any) -> Any:
+    """Refuse a body whose declared length is over :data:`MAX_BODY_BYTES` before reading it."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        message = f"the request body is over {MAX_BODY_BYTES} bytes"
+        return error_response(APIError(413, message, code="request_too_large"))
+    return await call_next(request)
 
 
 def _question(messages: Sequence[Message]) -> str:

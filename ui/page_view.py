@@ -41,6 +41,8 @@ FILL = (255, 214, 0, 80)  # translucent yellow over the quoted characters
 OUTLINE = (230, 60, 0, 255)  # and a solid orange-red frame around each line of them
 OUTLINE_PX = 3
 PAD_PT = 1.5  # the frame sits this far outside the characters
+# PDFium may not be called from two threads at once, not even for different documents.
+_PDFIUM = threading.Lock()
 
 
 class PageViewError(Exception):
@@ -171,15 +173,16 @@ def quote_boxes(pdf_path: Path, page_number: int, quote: str) -> list[Box]:
 
 def render_page(pdf_path: Path, page_number: int, boxes: list[Box]) -> bytes:
     """The page as PNG bytes (longer side :data:`MAX_SIDE_PX`) with ``boxes`` highlighted."""
-    pdf = pypdfium2.PdfDocument(pdf_path)
-    try:
-        page = pdf[page_number - 1]
-        width, height = page.get_size()
-        scale = MAX_SIDE_PX / max(width, height)
-        image = page.render(scale=scale).to_pil().convert("RGBA")
-        page.close()
-    finally:
-        pdf.close()
+    with _PDFIUM:
+        pdf = pypdfium2.PdfDocument(pdf_path)
+        try:
+            page = pdf[page_number - 1]
+            width, height = page.get_size()
+            scale = MAX_SIDE_PX / max(width, height)
+            image = page.render(scale=scale).to_pil().convert("RGBA")
+            page.close()
+        finally:
+            pdf.close()
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     for box in boxes:

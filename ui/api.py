@@ -34,14 +34,13 @@ from starlette.exceptions import HTTPException
 from assistant.pipeline import Assistant
 from assistant.types import Answer, Citation
 from index.policy_index import PolicyIndex
+from ui.app import CONCURRENCY, HISTORY_MESSAGES  # as many answers at a time as the chat
 from ui.feedback import MAX_COMMENT_CHARS, AnswerRecord, FeedbackStore
 from ui.page_view import PageImages
 from ui.render import answer_text, cut_question, strip_sources
 
 API_KEY_VAR = "POLICY_QA_API_KEY"
 MODELS = {"policy-qa-extractive": "extractive", "policy-qa-generative": "generative"}
-HISTORY_MESSAGES = 10  # past messages kept for follow-up rewriting (as in the chat)
-CONCURRENCY = 4  # API answers at a time
 MAX_BODY_BYTES = 1_000_000  # a request body larger than this is refused (413)
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARS = 50_000

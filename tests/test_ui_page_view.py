@@ -13,7 +13,7 @@ import numpy as np
 import pdfplumber
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from assistant.types import Citation
 from index.ingest import Ingestor
@@ -70,6 +70,22 @@ def assert_frame_over(png: bytes, pdf_path: Path, page_number: int, text: str) -
     for edge in ("x0", "top", "x1", "bottom"):
         offset = getattr(drawn, edge) - getattr(target, edge) * scale
         assert abs(offset) <= FRAME_SLACK_PT * scale, (edge, offset)
+
+
+def settle_in_view(page: Page, image: Locator) -> None:
+    """Scroll the image to the middle of the chat and wait until it stays there (the chat
+    scrolls itself to the bottom after an answer renders, later when the machine is busy)."""
+    inside = """image => {
+        const box = image.getBoundingClientRect();
+        const chat = document.querySelector('#pqa-chat').getBoundingClientRect();
+        return box.top >= chat.top && box.bottom <= chat.bottom && box.bottom <= innerHeight;
+    }"""
+    for _ in range(20):
+        image.evaluate("image => image.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(500)
+        if image.evaluate(inside):
+            return
+    pytest.fail("the page image does not stay inside the chat")
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +248,7 @@ def test_browser_source_card_opens_its_page_with_the_quote_framed(
     )
     source = image.get_attribute("src") or ""
     assert source.startswith("page/kaku-koutsuu/1.png?quote=")
-    image.evaluate("image => image.scrollIntoView({block: 'center'})")
+    settle_in_view(page, image)
     shown, natural = image.bounding_box(), image.evaluate("i => i.naturalWidth / i.naturalHeight")
     assert shown and shown["width"] / shown["height"] == pytest.approx(natural, rel=0.02)
     text_width = card.locator(".pqa-card-text").bounding_box()["width"]  # type: ignore[index]

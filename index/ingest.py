@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -155,11 +156,24 @@ class Ingestor:
                 return _unchanged_result(path, stored)
         return None
 
+    def _keep_copy(self, path: Path, doc_id: str, replace: bool = True) -> None:
+        """Keep the PDF as ``files/<doc_id>.pdf`` (for page images); other sources keep none.
+
+        ``replace=False``: the document is unchanged, so only a missing copy is made."""
+        copy = self.index.pdf_copy(doc_id)
+        if path.suffix.lower() != ".pdf":
+            copy.unlink(missing_ok=True)
+        elif replace or not copy.is_file():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy.with_suffix(".tmp"))
+            copy.with_suffix(".tmp").replace(copy)
+
     def _ingest_file(
         self, path: Path, seconds: dict[str, float], ocr: bool, title: str
     ) -> FileResult:
         unchanged = self._unchanged(path, title)
         if unchanged:
+            self._keep_copy(path, unchanged.doc_id, replace=False)
             return unchanged
         clock = time.perf_counter()
         try:
@@ -192,6 +206,7 @@ class Ingestor:
         seconds["embed"] += time.perf_counter() - clock
 
         clock = time.perf_counter()
+        self._keep_copy(path, document.doc_id)  # before the registry entry that commits it
         self.index.put_document(document, nodes, tokens, sentence_vectors)
         seconds["store"] += time.perf_counter() - clock
         return FileResult(

@@ -149,6 +149,10 @@ class PolicyIndex:
             orphans = sorted(set(collection.get(include=[])["ids"]) - wanted)
             _delete(collection, orphans)
 
+    def pdf_copy(self, doc_id: str) -> Path:
+        """Where ingest keeps a copy of a PDF document (for showing its pages)."""
+        return self.home / "files" / f"{doc_id}.pdf"
+
     def _bm25_dir(self) -> Path:
         return self.home / "bm25"
 
@@ -244,6 +248,7 @@ class PolicyIndex:
             old = self.docs.pop(doc_id, None)
             self.registry.remove(doc_id)
             self._forget_chunks(old)
+            self.pdf_copy(doc_id).unlink(missing_ok=True)
             if old:
                 _delete(self.collection, {c.id for c in old.chunks})
                 _delete(

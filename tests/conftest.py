@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import chromadb
 import pytest
@@ -25,6 +26,9 @@ from corpus.manifest import load_manifest  # noqa: E402
 from corpus.model import ExtractedDocument  # noqa: E402
 from index.ingest import open_index  # noqa: E402
 from index.policy_index import PolicyIndex  # noqa: E402
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +88,12 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     yield host, port
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright, headless, for one test module."""
+    from tests.ui_fixtures import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -91,6 +91,23 @@ def test_rebuild_starts_over(home: Path, tmp_path: Path) -> None:
     assert vector_ids(index) == index.chunk_ids()
 
 
+def test_a_pdf_is_kept_while_its_document_is_indexed(home: Path, tmp_path: Path) -> None:
+    index = PolicyIndex(home)
+    shipped = {p.stem: p for p in shipped_pdfs()}
+    for doc_id in ("digital-jinzai", "chihou-sousei-2"):
+        assert index.pdf_copy(doc_id).read_bytes() == shipped[doc_id].read_bytes()
+    index.pdf_copy("digital-jinzai").unlink()  # a data folder from before copies were kept
+    Ingestor(index).ingest(shipped_pdfs(), progress=False)
+    assert index.pdf_copy("digital-jinzai").is_file()
+    # the same doc_id from a Markdown source has no PDF to show
+    renamed = tmp_path / "chihou-sousei-2.md"
+    write_md(renamed, "地方創生の試験用メモとして書く。")
+    assert Ingestor(index).ingest([renamed], progress=False).results[0].status == "replaced"
+    assert not index.pdf_copy("chihou-sousei-2").exists()
+    index.remove_document("digital-jinzai")
+    assert not index.pdf_copy("digital-jinzai").exists()
+
+
 def make_bad_files(folder: Path) -> dict[str, Path]:
     folder.mkdir()
     good = next(p for p in shipped_pdfs() if p.name.startswith("chihou"))

@@ -25,19 +25,22 @@ from tests.ui_fixtures import (
     GOOD_LINES,
     GOOD_TITLE,
     SCRIPT,
+    SLOW,
     XSS_LINES,
     XSS_TITLE,
+    ask_in_browser,
     bad_pdf,
     chromium,
     copy_index,
     free_port,
+    last_reply,
     make_pdf,
+    open_chat,
     start_server,
 )
 from ui.app import MODES, build_app
-from ui.render import MAX_QUESTION_CHARS, NOTICE, SEARCHING
+from ui.render import MAX_QUESTION_CHARS, NOTICE
 
-SLOW = 120_000  # ms: first answers load the models; an upload embeds its sentences
 # (question, text the answer must contain) — facts stated in the shipped documents.
 QUESTIONS = [
     ("国土交通省はどんな研修をしていますか？", "３次元モデル"),
@@ -59,12 +62,6 @@ def ui_url(ui_index: PolicyIndex) -> Iterator[str]:
         yield url
     finally:
         app.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def client(url: str) -> Client:
@@ -138,39 +135,6 @@ def test_eight_concurrent_clients_all_get_cited_answers(ui_url: str) -> None:
 
 
 # ---- browser -------------------------------------------------------------------------------
-def open_chat(browser: Browser, url: str, width: int, height: int) -> Page:
-    page = browser.new_page(viewport={"width": width, "height": height}, locale="ja-JP")
-    page.set_default_timeout(SLOW)
-    page.goto(url)
-    page.locator("#pqa-question textarea").wait_for()
-    return page
-
-
-def ask_in_browser(page: Page, question: str) -> float:
-    """Type, press Enter, wait for the final answer; seconds from Enter to the first text."""
-    answers = page.locator("#pqa-chat .pqa-answer")
-    before = page.locator("#pqa-chat .pqa-footer").count()
-    box = page.locator("#pqa-question textarea")
-    box.fill(question)
-    started = time.perf_counter()
-    box.press("Enter")
-    page.wait_for_function(
-        """([n, searching]) => {
-            const a = document.querySelectorAll('#pqa-chat .pqa-answer')[n];
-            return a && a.textContent.trim() && !a.textContent.includes(searching);
-        }""",
-        arg=[before, SEARCHING],
-    )
-    first_text = time.perf_counter() - started
-    page.locator("#pqa-chat .pqa-footer").nth(before).wait_for()
-    assert answers.count() == before + 1
-    return first_text
-
-
-def last_reply(page: Page) -> Locator:
-    return page.locator("#pqa-chat .bot-row").last
-
-
 def check_cards(page: Page) -> None:
     """[n] markers link to anchors in cards that show title, page, section and highlighted quotes;
     following a marker brings its card into view."""
@@ -300,7 +264,7 @@ def test_serve_answers_on_the_given_host_and_port(shipped_home: Path, tmp_path: 
     home = tmp_path / "home"
     shutil.copytree(shipped_home, home)
     port = free_port()
-    code = f"from ui.app import serve; serve('127.0.0.1', {port}, {str(home)!r})"
+    code = f"from ui.server import serve; serve('127.0.0.1', {port}, {str(home)!r})"
     server = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[1])
     try:
         deadline = time.monotonic() + 120
@@ -320,7 +284,9 @@ def test_mode_selector_only_with_an_llm(ui_index: PolicyIndex) -> None:
     assistant = Assistant(ui_index)
     for llm_available in (False, True):
         app = build_app(assistant, ui_index, llm_available=llm_available)
-        dropdowns = [b for b in app.blocks.values() if isinstance(b, gr.Dropdown)]
+        dropdowns = [
+            b for b in app.blocks.values() if isinstance(b, gr.Dropdown) and b.label == "回答の方法"
+        ]
         assert [d.visible for d in dropdowns] == [llm_available]
         assert [value for _, value in dropdowns[0].choices] == [value for _, value in MODES]
         chat_api = next(d for d in app.fns.values() if d.api_name == "chat")

@@ -8,6 +8,7 @@ from assistant.types import Answer, Citation
 from ui.render import (
     MAX_QUESTION_CHARS,
     NOTICE,
+    PAGE_IMAGE,
     answer_html,
     answer_text,
     card_id,
@@ -15,6 +16,7 @@ from ui.render import (
     group_by_chunk,
     highlighted_chunk_html,
     streaming_html,
+    strip_sources,
     user_html,
 )
 
@@ -71,6 +73,32 @@ def test_answer_html_escapes_document_text() -> None:
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_a_card_with_a_page_image_escapes_its_url_and_title() -> None:
+    hostile_url = 'page/x/2.png?quote="><script>alert(1)</script>'
+    html = answer_html(hostile_answer(), key="k1", page_url=lambda group: hostile_url)
+    tags = parse(html)
+    assert {tag for tag, _ in tags} <= OWN_TAGS | {"details", "summary", "img"}
+    images = [attrs for tag, attrs in tags if tag == "img"]
+    assert [image["src"] for image in images] == [hostile_url]  # one card: one chunk
+    assert images[0]["alt"] == f"{hostile_citation(1).title} p.2（引用箇所を枠で囲んでいます）"
+    assert images[0]["loading"] == "lazy"
+    assert "<script" not in html and PAGE_IMAGE in html
+    assert "<details" not in answer_html(hostile_answer(), key="k1", page_url=lambda group: None)
+
+
+def test_sources_list_is_cut_off_an_answer_text() -> None:
+    answer = Answer("q", "q", "本文[1]\n続き", [hostile_citation(1)])
+    assert strip_sources(answer_text(answer)) == "本文[1]\n続き"
+    refused = Answer(
+        "q",
+        "q",
+        "資料には記載が見つかりませんでした。",
+        refused=True,
+        related=[hostile_citation(1)],
+    )
+    assert strip_sources(answer_text(refused)) == refused.answer
 
 
 def test_markers_link_to_anchors_in_their_cards() -> None:

@@ -1,15 +1,16 @@
-"""Helpers for the UI tests: a real Gradio server over a copy of the shipped index, and PDFs."""
+"""Helpers for the UI tests: a real server over a copy of the shipped index, the chat in a
+browser, and PDFs."""
 
 from __future__ import annotations
 
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import gradio as gr
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -18,11 +19,9 @@ from reportlab.pdfgen import canvas
 from assistant.pipeline import Assistant
 from index.ingest import open_index
 from index.policy_index import PolicyIndex
-from ui.app import build_app, launch
+from ui.render import SEARCHING
+from ui.server import Server, start
 
-FONT_PATH = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
-FONT_NAME = "IPAexGothic"
-ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -33,6 +32,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+SLOW = 120_000  # ms: first answers load the models; an upload embeds its sentences
+FONT_PATH = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+FONT_NAME = "IPAexGothic"
+ARTIFACTS = Path(__file__).parent / "artifacts"
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -68,8 +71,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def make_pdf(path: Path, title: str, lines: list[str]) -> Path:
-    """A one-page Japanese PDF (IPAex Gothic) with ``title`` in its metadata."""
+def make_pdf(path: Path, title: str, lines: list[str], leading: float = 28) -> Path:
+    """A one-page Japanese PDF (IPAex Gothic) with ``title`` in its metadata; lines closer than
+    the default ``leading`` (in points) are read as one paragraph."""
     if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT_NAME, FONT_PATH))
     pdf = canvas.Canvas(str(path), pagesize=A4)
@@ -78,7 +82,7 @@ def make_pdf(path: Path, title: str, lines: list[str]) -> Path:
     for n, line in enumerate(lines):
         pdf.setFont(FONT_NAME, 16 if n == 0 else 11)
         pdf.drawString(60, y, line)
-        y -= 28
+        y -= leading
     pdf.save()
     return path
 
@@ -91,15 +95,52 @@ def copy_index(shipped_home: Path, into: Path) -> PolicyIndex:
     return open_index(home)
 
 
-def start_server(index: PolicyIndex) -> tuple[gr.Blocks, str]:
-    """A real Gradio server on a free port, serving the chat over ``index``; returns its URL."""
-    app = build_app(Assistant(index), index)
-    port = free_port()
-    launch(app, "127.0.0.1", port, block=False)
-    return app, f"http://127.0.0.1:{port}/"
+def start_server(index: PolicyIndex, api_key: str | None = None) -> tuple[Server, str]:
+    """The real server (chat at "/", API at "/v1") on a free port over ``index``, and its URL.
+
+    ``api_key`` "" (the default here) means no key, whatever ``$POLICY_QA_API_KEY`` says."""
+    server = start(Assistant(index), index, "127.0.0.1", free_port(), api_key=api_key or "")
+    return server, server.url
 
 
 def bad_pdf(folder: Path) -> Path:
     path = folder / "broken.pdf"
     path.write_bytes(b"this is not a PDF at all\n")
     return path
+
+
+def open_chat(browser: Browser, url: str, width: int, height: int, scale: float = 1) -> Page:
+    """The chat in a new page of ``width`` × ``height`` CSS pixels (``scale``: device pixels
+    per CSS pixel), once its question box is there."""
+    page = browser.new_page(
+        viewport={"width": width, "height": height}, device_scale_factor=scale, locale="ja-JP"
+    )
+    page.set_default_timeout(SLOW)
+    page.goto(url)
+    page.locator("#pqa-question textarea").wait_for()
+    return page
+
+
+def ask_in_browser(page: Page, question: str) -> float:
+    """Type, press Enter, wait for the final answer; seconds from Enter to the first text."""
+    answers = page.locator("#pqa-chat .pqa-answer")
+    before = page.locator("#pqa-chat .pqa-footer").count()
+    box = page.locator("#pqa-question textarea")
+    box.fill(question)
+    started = time.perf_counter()
+    box.press("Enter")
+    page.wait_for_function(
+        """([n, searching]) => {
+            const a = document.querySelectorAll('#pqa-chat .pqa-answer')[n];
+            return a && a.textContent.trim() && !a.textContent.includes(searching);
+        }""",
+        arg=[before, SEARCHING],
+    )
+    first_text = time.perf_counter() - started
+    page.locator("#pqa-chat .pqa-footer").nth(before).wait_for()
+    assert answers.count() == before + 1
+    return first_text
+
+
+def last_reply(page: Page) -> Locator:
+    return page.locator("#pqa-chat .bot-row").last

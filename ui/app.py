@@ -1,4 +1,5 @@
-"""The Gradio chat: streamed cited answers with source cards, example questions, documents, upload.
+"""The Gradio chat: streamed cited answers with source cards (and their page images), 👍/👎
+feedback, example questions, documents (filter, upload, removal). Served by ui/server.py.
 
 API (``gradio_client``): ``/chat`` (message → answer text with a plain-text sources list; history
 is kept per client session), ``/clear`` (forget that history), ``/upload`` (files → per-file
@@ -20,11 +21,14 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from assistant.llm import LLMConfig
 from assistant.pipeline import Assistant
 from assistant.types import Answer
-from index.ingest import FileResult, Ingestor, open_index
+from index.ingest import FileResult, Ingestor
 from index.policy_index import PolicyIndex
+from ui.documents import NO_DOCUMENT, DocumentControls, selected_documents
+from ui.feedback import AnswerRecord, FeedbackStore
+from ui.feedback_panel import FEEDBACK_OPTIONS, FeedbackPanel, Turns
+from ui.page_view import PageImages
 from ui.eval_tab import add_eval_tab
 from ui.render import (
     EMPTY_QUESTION,
@@ -99,21 +103,24 @@ def result_row(name: str, result: FileResult) -> list[str]:
 class ChatApp:
     """The event handlers, bound to one assistant and its index."""
 
-    def __init__(self, assistant: Assistant, index: PolicyIndex, llm_available: bool) -> None:
+    def __init__(
+        self, assistant: Assistant, index: PolicyIndex, llm_available: bool, pages: PageImages
+    ) -> None:
         self.assistant = assistant
         self.index = index
         self.llm_available = llm_available
+        self.pages = pages
 
     @cached_property
     def ingestor(self) -> Ingestor:
         """Made on the first upload (it attaches the embedding cache to the index's model)."""
         return Ingestor(self.index)
 
-    def _stream(self, question: str, history: Messages, mode: str) -> Iterator[str | Answer]:
-        if self.llm_available:
-            # mode= is the generative pipeline's addition to Assistant.stream
-            return self.assistant.stream(question, history, mode=mode)  # type: ignore[call-arg]
-        return self.assistant.stream(question, history)
+    def _stream(
+        self, question: str, history: Messages, mode: str, doc_ids: list[str] | None = None
+    ) -> Iterator[str | Answer]:
+        mode_asked = mode if self.llm_available else None
+        return self.assistant.stream(question, history, doc_ids=doc_ids, mode=mode_asked)
 
     @staticmethod
     def _remember(history: Messages, question: str, answer: Answer) -> Messages:
@@ -124,32 +131,53 @@ class ChatApp:
         return [*history, *turn][-HISTORY_MESSAGES:]
 
     def respond(
-        self, message: str, chat: Messages, history: Messages, mode: str = DEFAULT_MODE
-    ) -> Iterator[tuple[str, Messages, Messages]]:
-        """UI: show the question, stream the answer's text, then the answer with its cards."""
+        self,
+        message: str,
+        chat: Messages,
+        history: Messages,
+        turns: Turns,
+        selected: list[str],
+        mode: str = DEFAULT_MODE,
+    ) -> Iterator[tuple[str, Messages, Messages, Turns]]:
+        """UI: show the question, stream the answer's text, then the answer with its cards.
+
+        ``selected`` are the documents to ask; ``turns`` keeps each answer for feedback."""
         question, notice = cut_question(message or "")
-        if not question:
-            gr.Warning(EMPTY_QUESTION)
-            yield message, chat, history
+        doc_ids = selected_documents(self.index, selected)
+        if not question or doc_ids == []:
+            gr.Warning(EMPTY_QUESTION if not question else NO_DOCUMENT)
+            yield message, chat, history, turns
             return
         chat = [*chat, {"role": "user", "content": user_html(question)}]
         reply = {"role": "assistant", "content": streaming_html("", notice)}
-        yield "", [*chat, reply], history
+        yield "", [*chat, reply], history, turns
         partial = ""
-        for piece in self._stream(question, history, mode):
+        for piece in self._stream(question, history, mode, doc_ids):
             if isinstance(piece, str):
                 partial += piece
                 reply = {"role": "assistant", "content": streaming_html(partial, notice)}
-                yield "", [*chat, reply], history
+                yield "", [*chat, reply], history, turns
             else:
-                reply = {"role": "assistant", "content": answer_html(piece, _key(), notice)}
-                yield "", [*chat, reply], self._remember(history, question, piece)
+                html = answer_html(piece, _key(), notice, self.pages.url)
+                record = AnswerRecord.of_answer(piece, history, doc_ids)
+                yield (
+                    "",
+                    [*chat, {"role": "assistant", "content": html}],
+                    self._remember(history, question, piece),
+                    {**turns, len(chat): record},
+                )
 
     def respond_example(
-        self, sample: list[str], chat: Messages, history: Messages, mode: str = DEFAULT_MODE
-    ) -> Iterator[tuple[str, Messages, Messages]]:
+        self,
+        sample: list[str],
+        chat: Messages,
+        history: Messages,
+        turns: Turns,
+        selected: list[str],
+        mode: str = DEFAULT_MODE,
+    ) -> Iterator[tuple[str, Messages, Messages, Turns]]:
         """UI: ask a clicked example question."""
-        yield from self.respond(sample[0], chat, history, mode)
+        yield from self.respond(sample[0], chat, history, turns, selected, mode)
 
     def chat_api(
         self, message: str, history: Messages, mode: str = DEFAULT_MODE
@@ -200,12 +228,25 @@ def _header() -> str:
 
 
 def build_app(
-    assistant: Assistant, index: PolicyIndex, *, llm_available: bool = False
+    assistant: Assistant,
+    index: PolicyIndex,
+    *,
+    llm_available: bool = False,
+    feedback: FeedbackStore | None = None,
+    pages: PageImages | None = None,
 ) -> gr.Blocks:
-    """The chat app; the answer-mode selector is shown only when ``llm_available``."""
-    handlers = ChatApp(assistant, index, llm_available)
+    """The chat app; the answer-mode selector is shown only when ``llm_available``.
+
+    ``feedback`` and ``pages`` default to the store and page images in the index's folder."""
+    pages = pages or PageImages(index)
+    handlers = ChatApp(assistant, index, llm_available, pages)
+    rating = FeedbackPanel(feedback or FeedbackStore(index.home))
+    controls = DocumentControls(index, pages)
     with gr.Blocks(title="政策文書Q&A") as app:
         history = gr.State([])
+        turns = gr.State({})  # chat message index → the answer shown there (for feedback)
+        rated = gr.State({})  # chat message index → its feedback item id
+        rated_item = gr.State(None)  # the item the comment box adds to
         gr.HTML(_header())
         with gr.Tab("質問する", id="chat"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
@@ -221,9 +262,10 @@ def build_app(
                     height="62vh",
                     min_height=320,
                     buttons=[],  # a message's value is HTML: copying it would copy markup
-                    feedback_options=None,
+                    feedback_options=FEEDBACK_OPTIONS,
                     placeholder="下の欄に質問を入力するか、質問例を選んでください。",
                 )
+                feedback_panel, comment, send_comment = rating.components()
                 textbox = gr.Textbox(
                     show_label=False,
                     placeholder="政策資料について質問を入力して Enter",
@@ -240,6 +282,8 @@ def build_app(
                         for kind, qs in EXAMPLES.items()
                     ]
             with gr.Column(scale=2, min_width=280):
+                with gr.Accordion("質問の対象", open=True):
+                    doc_filter = controls.filter()
                 with gr.Accordion("登録済みの資料", open=True):
                     documents = gr.Dataframe(
                         value=handlers.documents(),
@@ -252,6 +296,7 @@ def build_app(
                         wrap=True,
                         elem_id="pqa-documents",
                     )
+                    remove_choice, remove = controls.removal()
                 with gr.Accordion("PDFを追加", open=True):
                     files = gr.File(
                         label="PDFファイル（複数可）",
@@ -283,18 +328,19 @@ def build_app(
         private: dict[str, Any] = {"api_visibility": "private"}
         # Every way of asking shares one limit, so at most CONCURRENCY answers run at once.
         answering: dict[str, Any] = {"concurrency_id": "answer", "concurrency_limit": CONCURRENCY}
+        asked = [chatbot, history, turns, doc_filter, *modes]
         textbox.submit(
             handlers.respond,
-            [textbox, chatbot, history, *modes],
-            [textbox, chatbot, history],
+            [textbox, *asked],
+            [textbox, chatbot, history, turns],
             **private,
             **answering,
         )
         for dataset in examples:
             dataset.click(
                 handlers.respond_example,
-                [dataset, chatbot, history, *modes],
-                [textbox, chatbot, history],
+                [dataset, *asked],
+                [textbox, chatbot, history, turns],
                 **private,
                 **answering,
             )
@@ -306,50 +352,32 @@ def build_app(
             api_name="chat",
             api_description="質問に答えます。回答文の後に出典の一覧（資料名・ページ・節・引用）が続きます。",
         )
-        clear.click(lambda: ([], [], ""), None, [chatbot, history, textbox], api_name="clear")
-        chatbot.clear(lambda: [], None, history, **private)  # the chat's own trash button
-        add.click(
+        forget = [history, turns, rated, rated_item, feedback_panel]
+        cleared = ([], {}, {}, None, gr.update(visible=False))
+        clear.click(lambda: ([], "", *cleared), None, [chatbot, textbox, *forget], api_name="clear")
+        chatbot.clear(lambda: cleared, None, forget, **private)  # the chat's own trash button
+        chatbot.like(rating.rate, [turns, rated], [rated, rated_item, feedback_panel], **private)
+        send_comment.click(rating.send, [comment, rated_item], [comment, feedback_panel], **private)
+        comment.submit(rating.send, [comment, rated_item], [comment, feedback_panel], **private)
+        uploaded = add.click(
             handlers.upload,
             [files, ocr],
             [results, documents],
             api_name="upload",
             concurrency_limit=1,
             concurrency_id="ingest",
-        ).success(lambda: None, None, files, **private)
+        )
+        uploaded.success(lambda: None, None, files, **private)
+        uploaded.then(controls.refresh, None, [doc_filter, remove_choice], **private)
+        remove.click(
+            controls.remove,
+            [remove_choice, doc_filter],
+            [doc_filter, remove_choice],
+            concurrency_limit=1,
+            concurrency_id="ingest",
+            **private,
+        ).success(handlers.documents, None, documents, api_name="removed", **private)
         app.load(handlers.documents, None, documents, api_name="documents")
+        app.load(controls.refresh, None, [doc_filter, remove_choice], **private)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return app
-
-
-def launch(app: gr.Blocks, host: str, port: int, *, block: bool = True) -> None:
-    """Start the server (``block=False`` returns once it is listening)."""
-    app.launch(
-        server_name=host,
-        server_port=port,
-        css_paths=[CSS_PATH],
-        head=PHONE_MARGIN,
-        max_file_size=MAX_FILE_SIZE,
-        footer_links=["api"],
-        prevent_thread_lock=not block,
-        quiet=not block,
-    )
-
-
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    home: str | None = None,
-    *,
-    mode: str = "extractive",
-    llm_config: LLMConfig | None = None,
-) -> None:
-    """Open (or first build) the index in ``home`` and serve the chat until interrupted.
-
-    The answer-mode selector appears when an LLM is configured (``POLICY_QA_LLM_*`` or flags)
-    or generative mode is the default."""
-    config = llm_config or LLMConfig.from_env()
-    index = open_index(home)
-    assistant = Assistant(index, mode=mode, llm_config=config)
-    assistant.ask(WARM_UP_QUESTION)  # loads the models now, not on the first user's question
-    llm_available = mode == "generative" or config != LLMConfig()
-    launch(build_app(assistant, index, llm_available=llm_available), host, port)

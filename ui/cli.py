@@ -1,4 +1,4 @@
-"""``policy-qa``: ingest, docs, search, ask, chat, serve, eval."""
+"""``policy-qa``: ingest, docs, remove, search, ask, chat, serve, feedback, eval."""
 
 from __future__ import annotations
 
@@ -76,6 +76,20 @@ def cmd_docs(args: argparse.Namespace) -> int:
         return 0
     for d in documents:
         print(f"{d.doc_id}\t{d.title}\t{d.source}\t{d.pages} pages\t{d.chunks} chunks")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.policy_index import PolicyIndex
+    from ui.documents import DocumentError, remove_document
+    from ui.page_view import PageImages
+
+    index = PolicyIndex(args.home)
+    try:
+        title = remove_document(index, PageImages(index), args.doc_id)
+    except DocumentError as err:
+        raise CliError(str(err)) from err
+    print(f"removed: {args.doc_id} ({title})")
     return 0
 
 
@@ -228,7 +242,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 # ---- front-ends (later stages, imported only when asked for) ------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
     from assistant.llm import config_from_args
-    from ui.app import serve
+    from ui.server import serve
 
     serve(
         host=args.host,
@@ -237,6 +251,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
         mode=args.mode,
         llm_config=config_from_args(args),
     )
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from index.store import data_home
+    from ui.feedback import FeedbackStore, eval_item
+
+    items = FeedbackStore(data_home(args.home)).items(args.rating)
+    if args.action == "export":
+        for item in items:
+            _print_json(eval_item(item))
+    elif args.jsonl:
+        for item in items:
+            _print_json(item.to_json())
+    else:
+        for item in items:
+            mark = "👍" if item.rating == "up" else "👎"
+            comment = f"\t{item.comment}" if item.comment else ""
+            print(f"fb-{item.id:04d}\t{item.created}\t{mark}\t{item.record.question}{comment}")
     return 0
 
 
@@ -274,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--json", action="store_true")
     docs.set_defaults(func=cmd_docs)
 
+    remove = sub.add_parser("remove", help="remove a document (see `docs` for its id)")
+    remove.add_argument("doc_id")
+    remove.set_defaults(func=cmd_remove)
+
     search = sub.add_parser("search", help="search chunks")
     search.add_argument("query", nargs="?")
     search.add_argument("--k", type=int, default=10)
@@ -307,6 +344,18 @@ def build_parser() -> argparse.ArgumentParser:
             help="extractive (default, no LLM) or generative (LLM answer, every sentence verified)",
         )
         add_llm_arguments(answering)
+
+    feedback = sub.add_parser("feedback", help="answer feedback from the chat and the API")
+    feedback.add_argument(
+        "action",
+        choices=["list", "export"],
+        help="list: the items; export: JSON lines in the eval question format (eval/README.md)",
+    )
+    feedback.add_argument("--rating", choices=["up", "down"], help="only 👍 (up) or 👎 (down)")
+    feedback.add_argument(
+        "--jsonl", action="store_true", help="list as JSON lines (export always writes them)"
+    )
+    feedback.set_defaults(func=cmd_feedback)
 
     evaluate = sub.add_parser(
         "eval", help="evaluate: eval run|template|runs|diff … (python -m eval …)", add_help=False

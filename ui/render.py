@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from assistant.types import Answer, Citation
 
@@ -18,6 +18,10 @@ RELATED_CHARS = 300  # length of a related passage shown with a refusal
 NOTICE = "この回答は資料に基づきます。出典を確認してください。"
 SEARCHING = "資料を検索しています…"
 EMPTY_QUESTION = "質問を入力してください。"
+PAGE_IMAGE = "ページ画像を表示"
+SOURCES_HEADING = "出典:"  # plain-text answers: the list of sources follows this line
+RELATED_HEADING = "関連する記載:"  # and on a refusal, the closest passages
+PageUrl = Callable[[Sequence[Citation]], "str | None"]  # citations of one chunk → image URL
 # A [n] marker and the character (or HTML entity) before it, kept on one line together.
 MARKER = re.compile(r"(&#?\w+;|[^\s\]])?\[(\d+)\]")
 
@@ -137,17 +141,31 @@ def group_by_chunk(citations: Sequence[Citation]) -> list[list[Citation]]:
     return list(groups.values())
 
 
-def source_card_html(group: Sequence[Citation], key: str) -> str:
-    """One source card for citations from one chunk: numbers, title, page, section(s), and
-    the chunk text with every quoted sentence highlighted. Each number has an anchor here."""
+def page_image_html(url: str, title: str, page: int) -> str:
+    """The page image behind a disclosure, loaded only when opened; a click opens it full size."""
+    link = escape(url)
+    alt = escape(f"{title} p.{page}（引用箇所を枠で囲んでいます）")
+    return (
+        f'<details class="pqa-page"><summary>{escape(PAGE_IMAGE)}</summary>'
+        f'<a href="{link}" target="_blank" rel="noopener">'
+        f'<img src="{link}" loading="lazy" alt="{alt}"></a></details>'
+    )
+
+
+def source_card_html(group: Sequence[Citation], key: str, page_url: PageUrl | None = None) -> str:
+    """One source card for citations from one chunk: numbers, title, page, section(s), the
+    chunk text with every quoted sentence highlighted, and the page image where ``page_url``
+    gives one. Each number has an anchor here."""
     first = group[0]
     anchors = "".join(f'<span class="pqa-anchor" id="{card_id(key, c.n)}"></span>' for c in group)
     label = "".join(f"[{c.n}]" for c in group)
     sections = list(dict.fromkeys(c.section for c in group))
     text = highlighted_chunk_html(first.chunk_text, [c.quote for c in group])
+    url = page_url(group) if page_url else None
+    image = page_image_html(url, first.title, first.page) if url else ""
     return (
         f'<div class="pqa-card">{anchors}{_card_head(label, first.title, first.page, sections)}'
-        f'<div class="pqa-card-text">{text}</div></div>'
+        f'<div class="pqa-card-text">{text}</div>{image}</div>'
     )
 
 
@@ -178,12 +196,15 @@ def streaming_html(partial: str, notice: str = "") -> str:
     return notice_html(notice) + answer_body_html(partial or SEARCHING)
 
 
-def answer_html(answer: Answer, key: str, notice: str = "") -> str:
+def answer_html(
+    answer: Answer, key: str, notice: str = "", page_url: PageUrl | None = None
+) -> str:
     """The final answer: text with linked [n] markers, then its source or related cards."""
     numbers = {c.n for c in answer.citations}
     parts = [notice_html(notice), answer_body_html(answer.answer, key, numbers)]
     if answer.citations:
-        cards = [source_card_html(group, key) for group in group_by_chunk(answer.citations)]
+        groups = group_by_chunk(answer.citations)
+        cards = [source_card_html(group, key, page_url) for group in groups]
         parts.append(_cards_section(f"出典（{len(answer.citations)}件）", cards))
     if answer.refused and answer.related:
         parts.append(_cards_section("関連する記載", [related_card_html(c) for c in answer.related]))
@@ -201,15 +222,22 @@ def answer_text(answer: Answer, notice: str = "") -> str:
     lines = [notice] if notice else []
     lines.append(answer.answer)
     if answer.citations:
-        lines += ["", "出典:"]
+        lines += ["", SOURCES_HEADING]
         lines += [
             f"[{c.n}] {c.title} p.{c.page} {c.section}".rstrip() + f"\n    「{c.quote}」"
             for c in answer.citations
         ]
     if answer.refused and answer.related:
-        lines += ["", "関連する記載:"]
+        lines += ["", RELATED_HEADING]
         lines += [
             f"- {c.title} p.{c.page} {c.section}".rstrip() + f"\n    {c.quote[:RELATED_CHARS]}"
             for c in answer.related
         ]
     return "\n".join(lines)
+
+
+def strip_sources(text: str) -> str:
+    """A plain-text answer without the sources list :func:`answer_text` put after it."""
+    for heading in (SOURCES_HEADING, RELATED_HEADING):
+        text = text.split(f"\n\n{heading}\n", 1)[0]
+    return text

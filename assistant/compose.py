@@ -50,7 +50,7 @@ class ComposeExtractive(Stage):
         ]
         plain = selection.as_list or selection.headed  # the lead line says where they sit
         lines = [
-            f"{'' if plain else context_label(e)}{clean(e.text)}[{n}]"
+            f"{'' if plain else context_label(e)}{clean(selection.shown.get(n - 1, e.text))}[{n}]"
             for n, e in enumerate(selection.evidence, start=1)
         ]
         if selection.as_list:

@@ -1,13 +1,16 @@
-"""Stage — decide: refuse when even the best candidate is unlikely to answer.
+"""Stage — decide: refuse when the documents are unlikely to answer the question.
 
 The threshold on the calibrated probability was chosen on validation sets with unanswerable
 questions (JaQuAD dev held-out articles, the realpdf set): see assistant/models/selector.json.
+A list question is still answered when one of its likeliest candidates is, or sits under, a
+heading it names (select.named_list): no single sentence of a list need look like an answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from assistant.select import named_list, wants_list
 from assistant.selector import Selector
 from assistant.stage import Stage
 from assistant.work import Outcome, Refusal, Refused, Work
@@ -22,9 +25,12 @@ class Decide(Stage):
     def run(self, work: Work) -> Outcome | None:
         assert work.ranked is not None
         threshold = self.selector().threshold
-        if work.ranked.best < threshold:
+        assert work.query is not None
+        question, ranked = work.query.facts, work.ranked
+        listed = wants_list(question) and named_list(question, ranked.candidates)
+        if ranked.answerable < threshold and not listed:
             return Refused(
                 Refusal.LOW_CONFIDENCE,
-                f"best sentence {work.ranked.best:.2f} < threshold {threshold:.2f}",
+                f"answerable {ranked.answerable:.2f} < threshold {threshold:.2f}",
             )
         return None

@@ -214,3 +214,47 @@ def candidate_features(query: Query, retrieved: Retrieved, weights: TermWeights)
             ]
         )
     return np.array(rows, dtype=np.float32)
+
+
+QUESTION_FEATURES: tuple[str, ...] = (
+    "best",
+    "second",
+    "third",
+    "best_margin",
+    "probability_mass",
+    "lexical_max",
+    "best_lexical",
+    "best_name_share",
+    "best_entity_share",
+    "question_unknown",
+    "question_words",
+    "dense_max",
+)
+_COLUMN = {name: i for i, name in enumerate(FEATURES)}
+
+
+def question_features(features: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    """One row of :data:`QUESTION_FEATURES` for a question, from its candidates' feature rows
+    and probabilities: how likely the best ones are, and how well the question is covered."""
+    if not len(probabilities):
+        return np.zeros(len(QUESTION_FEATURES), dtype=np.float32)
+    order = np.argsort(-probabilities)
+    top = features[order[0]]
+    best = np.pad(probabilities[order][:3], (0, 3))[:3]
+    return np.array(
+        [
+            best[0],
+            best[1],
+            best[2],
+            best[0] - best[1],
+            probabilities.sum(),
+            features[:, _COLUMN["lexical"]].max(),
+            top[_COLUMN["lexical"]],
+            top[_COLUMN["name_share"]],
+            top[_COLUMN["entity_share"]],
+            top[_COLUMN["question_unknown"]],
+            top[_COLUMN["question_words"]],
+            features[:, _COLUMN["dense"]].max(),
+        ],
+        dtype=np.float32,
+    )

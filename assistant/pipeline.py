@@ -76,7 +76,7 @@ class Assistant:
             Retrieve(index, mode=retriever_mode),
             Rank(self.selector, lambda: self._index_facts()[0]),
             Decide(self.selector),
-            Select(index, lambda: self.selector().threshold),
+            Select(index, lambda: self.selector().second_ratio, lambda: self._index_facts()[0]),
             Compose({"extractive": ComposeExtractive(), "generative": ComposeGenerative(self.llm)}),
             VerifyCitations(index),
         ]

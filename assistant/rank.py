@@ -1,4 +1,5 @@
-"""Stage — rank: each candidate's calibrated probability of answering, best first."""
+"""Stage — rank: each candidate's calibrated probability of answering, best first, and the
+probability that the documents answer the question at all."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ class Rank(Stage):
     def run(self, work: Work) -> Outcome | None:
         assert work.query is not None and work.retrieved is not None
         candidates = work.retrieved.candidates
+        selector = self.selector()
         features = candidate_features(work.query, work.retrieved, self.weights())
-        for candidate, p in zip(candidates, self.selector().probabilities(features), strict=True):
+        probabilities = selector.probabilities(features)
+        for candidate, p in zip(candidates, probabilities, strict=True):
             candidate.probability = float(p)
-        work.ranked = Ranked(sorted(candidates, key=lambda c: -c.probability))
+        work.ranked = Ranked(
+            sorted(candidates, key=lambda c: -c.probability),
+            selector.answerability(features, probabilities),
+        )
         return None

@@ -9,17 +9,66 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from assistant.features import TermWeights
 from assistant.question import Focus, Question
 from assistant.stage import Stage
 from assistant.work import Candidate, Outcome, Selection, Work
-from corpus.model import ExtractedDocument, Sentence
+from corpus.model import ExtractedDocument, Sentence, TableRecord
 from corpus.outline import children, enumeration_after, heading_of, own_section
+from corpus.tables import FIELD_SEPARATOR, HEADER_SEPARATOR
 from index.policy_index import PolicyIndex
 from index.tokenize import token_set
 
-SECOND_RATIO = 0.8  # runner-up kept when this close to the best (chosen on validation sets)
+CELL_MARGIN = 1.5  # a column is "the one asked about" when it matches this many times the next
 MAX_LIST_ITEMS = 12
+LIST_ANCHORS = 10  # candidates looked at for the heading or lead-in of a list
 NAMED_SHARE = 0.5  # a heading this much of whose words the question uses is the one asked about
+
+
+def table_record(document: ExtractedDocument, row: Sentence) -> TableRecord | None:
+    return next((t for t in document.tables if t.page == row.page and t.start == row.start), None)
+
+
+def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> str | None:
+    """「label｜header: cell」 for the one column whose header the question names (clearly more
+    than any other column's), so a value is stated with its row and column; None otherwise."""
+    wanted = set(question.tokens)
+    scored = sorted(
+        (
+            (weights.share(wanted, token_set(f"{header} {cell}")), header, cell)
+            for header, cell in zip(record.header, record.cells, strict=False)
+            if cell and cell != record.label
+        ),
+        reverse=True,
+    )
+    if not scored or scored[0][0] == 0:
+        return None
+    if len(scored) > 1 and scored[0][0] < CELL_MARGIN * scored[1][0]:
+        return None
+    _, header, cell = scored[0]
+    named = f"{header}{HEADER_SEPARATOR}{cell}" if header else cell
+    return f"{record.label}{FIELD_SEPARATOR}{named}" if record.label else named
+
+
+def names_heading(question: Question, heading: Sentence) -> bool:
+    """Whether the question uses most of the words of a heading (the one it asks about)."""
+    words = token_set(own_section(heading)[-1])
+    return bool(words) and len(words & set(question.tokens)) / len(words) >= NAMED_SHARE
+
+
+def wants_list(question: Question) -> bool:
+    return question.focus is Focus.LIST or question.ordinal is not None
+
+
+def named_list(question: Question, ranked: list[Candidate]) -> bool:
+    """Whether one of the likeliest candidates is, or sits under, a heading the question names:
+    a list question is then answered from that section even when no single sentence is likely."""
+    for c in ranked[:LIST_ANCHORS]:
+        s = c.sentence
+        heading = s if s.kind == "heading" else heading_of(c.document, s.page, s.section)
+        if heading and names_heading(question, heading):
+            return True
+    return False
 
 
 def asked_values(question: Question, text: str) -> list[str]:
@@ -33,37 +82,57 @@ def asked_values(question: Question, text: str) -> list[str]:
 class Select(Stage):
     name = "select"
 
-    def __init__(self, index: PolicyIndex, threshold: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        index: PolicyIndex,
+        second_ratio: Callable[[], float],
+        weights: Callable[[], TermWeights],
+    ) -> None:
         self.index = index
-        self.threshold = threshold
+        self.second_ratio = second_ratio  # chosen on validation sets: assistant/models/
+        self.weights = weights
 
     def run(self, work: Work) -> Outcome | None:
         assert work.query is not None and work.ranked is not None
         question, ranked = work.query.facts, work.ranked.candidates
         best = ranked[0]
-        lead, items = None, []
-        if question.focus is Focus.LIST or best.sentence.kind == "heading":
+        lead: Candidate | None = None
+        items: list[Candidate] = []
+        if wants_list(question):  # the likeliest candidate that introduces a list
+            lists = (self._list(question, c) for c in ranked[:LIST_ANCHORS])
+            lead, items = next((found for found in lists if len(found[1]) > 1), (None, []))
+        elif best.sentence.kind == "heading":
             lead, items = self._list(question, best)
-            if question.ordinal and question.ordinal <= len(items):
-                lead, items = None, [items[question.ordinal - 1]]
+        if items and question.ordinal and question.ordinal <= len(items):
+            lead, items = None, [items[question.ordinal - 1]]
         chosen = ([lead] if lead else []) + (items or self._best(ranked))
         evidence = [c.evidence() for c in chosen]
+        shown = {} if items else self._cells(question, chosen)
         work.selection = Selection(
             evidence=evidence,
             as_list=len(items) > 1,
             headed=lead is not None and bool(items),
             marks={i: v for i, e in enumerate(evidence) if (v := asked_values(question, e.text))},
+            shown=shown,
         )
         return None
 
+    def _cells(self, question: Question, chosen: list[Candidate]) -> dict[int, str]:
+        """Table rows among the chosen evidence, shown as the cell the question asks about."""
+        shown = {}
+        for i, c in enumerate(chosen):
+            record = (
+                table_record(c.document, c.sentence) if c.sentence.kind == "table_row" else None
+            )
+            if record and (view := cell_view(question, record, self.weights())):
+                shown[i] = view
+        return shown
+
     def _best(self, ranked: list[Candidate]) -> list[Candidate]:
-        """The best candidate, and the runner-up when nearly as likely and likely enough."""
+        """The best candidate, and the runner-up when nearly as likely."""
         best, *rest = ranked
-        runner_up = rest[:1]
         return [best] + [
-            c
-            for c in runner_up
-            if c.probability >= max(SECOND_RATIO * best.probability, self.threshold())
+            c for c in rest[:1] if c.probability >= self.second_ratio() * best.probability
         ]
 
     def _list(
@@ -79,23 +148,16 @@ class Select(Stage):
         if enumerated := enumeration_after(document, sentence):
             return best, self._candidates(document, enumerated)
         heading = heading_of(document, sentence.page, sentence.section)
-        if heading and self._names(question, heading):
+        if heading and names_heading(question, heading):
             return self._candidate(document, heading), self._candidates(
                 document, children(document, heading)
             )
         return None, []
 
     @staticmethod
-    def _names(question: Question, heading: Sentence) -> bool:
-        words = token_set(own_section(heading)[-1])
-        return bool(words) and len(words & set(question.tokens)) / len(words) >= NAMED_SHARE
-
-    @staticmethod
     def _table_rows(document: ExtractedDocument, row: Sentence) -> list[Sentence]:
         """Every row of the table ``row`` belongs to."""
-        record = next(
-            (t for t in document.tables if t.page == row.page and t.start == row.start), None
-        )
+        record = table_record(document, row)
         if record is None:
             return [row]
         spans = {

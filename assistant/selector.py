@@ -1,8 +1,13 @@
-"""The learned evidence selector: P(a candidate sentence answers the question), calibrated.
+"""The learned evidence selector, in two calibrated parts:
 
-A gradient-boosted tree model (scikit-learn) over :data:`assistant.features.FEATURES`, trained
-on JaQuAD train by ``make selector`` (eval/train_selector.py) and shipped in assistant/models/
-with its refusal threshold and validation metrics.
+- P(a candidate sentence answers the question): gradient-boosted trees (scikit-learn) over
+  :data:`assistant.features.FEATURES`, isotonic-calibrated;
+- P(the documents answer the question at all): a logistic regression over
+  :data:`assistant.features.QUESTION_FEATURES` (the best candidates' probabilities and how well
+  the question is covered), fitted on questions the trees never saw, hard negatives included.
+
+Trained on JaQuAD train by ``make selector`` (eval/train_selector.py) and shipped in
+assistant/models/ with the refusal threshold, the runner-up ratio and the validation metrics.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 import joblib
 import numpy as np
 
-from assistant.features import FEATURES
+from assistant.features import FEATURES, QUESTION_FEATURES, question_features
 
 MODEL_DIR = Path(__file__).with_name("models")
 MODEL_FILE = MODEL_DIR / "selector.joblib"
@@ -29,14 +34,22 @@ class SelectorUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Selector:
-    model: Any  # a fitted classifier with predict_proba
-    threshold: float  # refuse when the best candidate's probability is below this
+    candidates: Any  # fitted classifier over FEATURES (predict_proba)
+    answerable: Any  # fitted classifier over QUESTION_FEATURES
+    threshold: float  # refuse when P(answerable) is below this
+    second_ratio: float  # the runner-up is stated too when its probability is this close
     card: dict[str, Any]  # how it was trained and what it scored
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if not len(features):
             return np.zeros(0)
-        return self.model.predict_proba(features)[:, 1]
+        return self.candidates.predict_proba(features)[:, 1]
+
+    def answerability(self, features: np.ndarray, probabilities: np.ndarray) -> float:
+        if not len(probabilities):
+            return 0.0
+        row = question_features(features, probabilities).reshape(1, -1)
+        return float(self.answerable.predict_proba(row)[0, 1])
 
 
 @cache
@@ -46,8 +59,18 @@ def load_selector(folder: Path = MODEL_DIR) -> Selector:
     if not card_file.exists() or not model_file.exists():
         raise SelectorUnavailable(f"no selector model in {folder} (run `make selector`)")
     card = json.loads(card_file.read_text(encoding="utf-8"))
-    if tuple(card["features"]) != FEATURES:
+    if (tuple(card["features"]), tuple(card["question_features"])) != (
+        FEATURES,
+        QUESTION_FEATURES,
+    ):
         raise SelectorUnavailable(
             f"{model_file.name} was fitted on other features (run `make selector`)"
         )
-    return Selector(joblib.load(model_file), float(card["threshold"]), card)
+    models = joblib.load(model_file)
+    return Selector(
+        models["candidates"],
+        models["answerable"],
+        float(card["threshold"]),
+        float(card["second_ratio"]),
+        card,
+    )

@@ -69,13 +69,11 @@ class Retrieved:
 
 @dataclass
 class Ranked:
-    """Candidates best first, each with its probability of answering."""
+    """Candidates best first, each with its probability of answering, and the probability that
+    the documents answer the question at all."""
 
     candidates: list[Candidate]
-
-    @property
-    def best(self) -> float:
-        return self.candidates[0].probability if self.candidates else 0.0
+    answerable: float
 
 
 @dataclass
@@ -86,6 +84,7 @@ class Selection:
     as_list: bool = False  # one item per line
     headed: bool = False  # evidence[0] introduces the rest (their heading or lead-in)
     marks: dict[int, list[str]] = field(default_factory=dict)  # evidence index → asked values
+    shown: dict[int, str] = field(default_factory=dict)  # evidence index → how it is stated
 
 
 @dataclass

@@ -3,13 +3,18 @@
 1. Training data: the first ``--articles`` articles of JaQuAD train become an index (every 10th
    held out, as in the JaQuAD task); each question runs the answer path's rephrase and retrieve
    stages, and every retrieved sentence is a row of features, positive when it holds a gold
-   answer span on the gold paragraph's page. Held-out articles' questions give all-negative rows.
-2. A gradient-boosted tree model is fitted on 80% of the training articles and calibrated
-   (isotonic) on the other 20%.
+   answer span on the gold paragraph's page. Negatives: the held-out articles' questions (topic
+   absent) and, for every third answerable question, the same question with the gold
+   paragraph's sentences taken out of its candidates (topic present, fact absent).
+2. Candidate model: gradient-boosted trees fitted on 80% of the training articles, calibrated
+   (isotonic) on the other 20%. Answerability model: a logistic regression over each question's
+   summary (:data:`QUESTION_FEATURES`) on those 20%, which the trees never saw.
 3. Validation: JaQuAD dev (the same sample ``python -m eval run --jaquad dev`` asks) and the
    realpdf set. The refusal threshold is the one that maximises balanced accuracy there (the
-   mean, over the two sets, of answerable questions answered and unanswerable ones refused).
-4. assistant/models/selector.joblib and selector.json (features, threshold, metrics).
+   mean, over the two sets, of answerable questions answered and unanswerable ones refused);
+   the runner-up ratio the one with the best mean accuracy whose median answer stays within
+   ``MAX_MEDIAN_CHARS`` on both sets.
+4. assistant/models/selector.joblib and selector.json (features, threshold, ratio, metrics).
 
 JaQuAD is read from ``../shared/data/jaquad`` and the real PDFs from ``../shared/realpdfs``.
 """
@@ -31,26 +36,39 @@ import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
-from assistant.features import FEATURES, TermWeights, candidate_features
+from assistant.features import (
+    FEATURES,
+    QUESTION_FEATURES,
+    TermWeights,
+    candidate_features,
+    question_features,
+)
 from assistant.pipeline import organisation_names
 from assistant.rephrase import Rephrase
 from assistant.retrieve import Retrieve
 from assistant.selector import CARD_FILE, MODEL_FILE
-from assistant.work import Turn, Work
+from assistant.work import Retrieved, Turn, Work
 from eval.dataset import EvalItem, load_items
 from eval.jaquad import all_items, data_dir, eval_items, load_split, write_corpus
 from eval.metrics import squash
 from eval.run import open_eval_index
 from index.policy_index import PolicyIndex
+from index.registry import BUILD_VERSION
 from index.store import data_home
 
 ROOT = Path(__file__).resolve().parent.parent
 REALPDF_QUESTIONS = ROOT / "eval" / "realpdf.jsonl"
 REALPDF_DIR = ROOT.parent / "shared" / "realpdfs"
 CALIBRATION_SHARE = 0.2
+HARD_NEGATIVE_EVERY = 3  # every third answerable training question also asked without its paragraph
+MAX_MEDIAN_CHARS = 150  # the answer length users asked for (issue: median non-list answer)
+RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: never the runner-up
 SEED = 0
 
 
@@ -80,41 +98,59 @@ def labels_for(item: EvalItem, work: Work) -> np.ndarray:
     )
 
 
-def question_rows(index: PolicyIndex, items: list[EvalItem], groups: list[int]) -> list[Rows]:
+def without_gold_pages(item: EvalItem, work: Work) -> Retrieved | None:
+    """The candidates less those on the gold pages; None when another sentence still holds
+    the answer (then the question is not unanswerable)."""
+    assert work.retrieved is not None
+    pages = {(g.doc_id, g.page) for g in item.evidence}
+    kept = [
+        c for c in work.retrieved.candidates if (c.document.doc_id, c.sentence.page) not in pages
+    ]
+    keys = [squash(k) for k in item.any]
+    if not kept or any(key in squash(c.sentence.text) for c in kept for key in keys):
+        return None
+    return Retrieved(work.retrieved.query_vector, work.retrieved.hits, kept)
+
+
+def question_rows(
+    index: PolicyIndex, items: list[EvalItem], groups: list[int], hard_negatives: bool
+) -> list[Rows]:
     """Rephrase and retrieve each question, then its candidates' features and labels."""
     weights = TermWeights(index)
     names = organisation_names(index)
     rephrase = Rephrase(lambda: None, lambda: names)  # type: ignore[arg-type,return-value]
     retrieve = Retrieve(index)
     rows = []
-    for item, group in tqdm(list(zip(items, groups, strict=True)), desc="features", unit="q"):
+    pairs = list(zip(items, groups, strict=True))
+    for number, (item, group) in enumerate(tqdm(pairs, desc="features", unit="q")):
         work = Work(Turn(item.question, tuple(item.history)))
         rephrase.run(work)
         retrieve.run(work)
         assert work.query is not None and work.retrieved is not None
-        rows.append(
-            Rows(
-                item.id,
-                group,
-                candidate_features(work.query, work.retrieved, weights),
-                labels_for(item, work),
-                item.answerable,
-            )
-        )
+        features = candidate_features(work.query, work.retrieved, weights)
+        rows.append(Rows(item.id, group, features, labels_for(item, work), item.answerable))
+        hard = item.answerable and hard_negatives and number % HARD_NEGATIVE_EVERY == 0
+        if hard and (rest := without_gold_pages(item, work)):
+            features = candidate_features(work.query, rest, weights)
+            labels = np.zeros(len(rest.candidates), dtype=np.int8)
+            rows.append(Rows(f"{item.id}:without-gold", group, features, labels, False))
     return rows
 
 
 def cached_rows(
-    path: Path, index: PolicyIndex, items: list[EvalItem], groups: list[int]
+    path: Path,
+    index: PolicyIndex,
+    items: list[EvalItem],
+    groups: list[int],
+    hard_negatives: bool = False,
 ) -> list[Rows]:
     """``question_rows``, kept in ``path`` for the same features, questions and index."""
-    digest = hashlib.sha256(
-        json.dumps([FEATURES, [i.id for i in items], index.home.name]).encode()
-    ).hexdigest()[:16]
+    key = [FEATURES, [i.id for i in items], index.home.name, hard_negatives, BUILD_VERSION]
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
     cache = path.with_name(f"{path.stem}-{digest}.joblib")
     if cache.exists():
         return joblib.load(cache)
-    rows = question_rows(index, items, groups)
+    rows = question_rows(index, items, groups, hard_negatives)
     joblib.dump(rows, cache)
     return rows
 
@@ -124,63 +160,149 @@ def stack(rows: list[Rows]) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack([r.features for r in kept]), np.concatenate([r.labels for r in kept])
 
 
-def fit(rows: list[Rows]) -> tuple[Any, dict[str, Any]]:
-    """Boosted trees on most articles, isotonic calibration on the rest."""
+@dataclass
+class Models:
+    candidates: Any
+    answerable: Any
+
+    def probabilities(self, rows: Rows) -> np.ndarray:
+        if not len(rows.labels):
+            return np.zeros(0)
+        return self.candidates.predict_proba(rows.features)[:, 1]
+
+    def answerability(self, rows: Rows) -> float:
+        p = self.probabilities(rows)
+        summary = question_features(rows.features, p).reshape(1, -1)
+        return float(self.answerable.predict_proba(summary)[0, 1]) if len(p) else 0.0
+
+
+def fit(rows: list[Rows]) -> tuple[Models, dict[str, Any]]:
+    """Trees on most articles; isotonic calibration and the answerability model on the rest."""
     groups = sorted({r.group for r in rows})
     rng = np.random.default_rng(SEED)
     held = set(rng.choice(groups, size=int(len(groups) * CALIBRATION_SHARE), replace=False))
     fit_x, fit_y = stack([r for r in rows if r.group not in held])
-    cal_x, cal_y = stack([r for r in rows if r.group in held])
+    calibration = [r for r in rows if r.group in held]
+    cal_x, cal_y = stack(calibration)
     trees = HistGradientBoostingClassifier(
         max_iter=300, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40, random_state=SEED
     ).fit(fit_x, fit_y)
-    model = CalibratedClassifierCV(FrozenEstimator(trees), method="isotonic").fit(cal_x, cal_y)
-    return model, {
+    candidates = CalibratedClassifierCV(FrozenEstimator(trees), method="isotonic").fit(cal_x, cal_y)
+    summaries = np.array(
+        [
+            question_features(r.features, candidates.predict_proba(r.features)[:, 1])
+            if len(r.labels)
+            else np.zeros(len(QUESTION_FEATURES))
+            for r in calibration
+        ]
+    )
+    answered = np.array([r.answerable for r in calibration])
+    answerable = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(
+        summaries, answered
+    )
+    return Models(candidates, answerable), {
         "fit_rows": len(fit_y),
         "fit_positives": int(fit_y.sum()),
         "calibration_rows": len(cal_y),
-        "calibration_auc": round(float(roc_auc_score(cal_y, model.predict_proba(cal_x)[:, 1])), 4),
+        "calibration_questions": len(calibration),
+        "calibration_unanswerable": int((~answered).sum()),
+        "calibration_auc": round(
+            float(roc_auc_score(cal_y, candidates.predict_proba(cal_x)[:, 1])), 4
+        ),
     }
 
 
-def best_scores(model: Any, rows: list[Rows]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per question: P(best candidate), whether that candidate is a gold one, answerable."""
-    best, hit = [], []
+@dataclass
+class Scored:
+    """Per question of a set: P(answerable), whether it is, and its candidates ranked."""
+
+    answerability: np.ndarray
+    answerable: np.ndarray
+    ranked: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # probabilities, labels, lengths
+
+
+LENGTH = FEATURES.index("length")
+
+
+def score_set(models: Models, rows: list[Rows]) -> Scored:
+    ranked = []
     for r in rows:
-        p = model.predict_proba(r.features)[:, 1] if len(r.labels) else np.zeros(1)
-        top = int(np.argmax(p))
-        best.append(float(p[top]))
-        hit.append(bool(len(r.labels) and r.labels[top]))
-    return np.array(best), np.array(hit), np.array([r.answerable for r in rows])
+        p = models.probabilities(r)
+        order = np.argsort(-p)
+        ranked.append((p[order], r.labels[order], np.expm1(r.features[order, LENGTH])))
+    return Scored(
+        np.array([models.answerability(r) for r in rows]),
+        np.array([r.answerable for r in rows]),
+        ranked,
+    )
 
 
-def set_metrics(model: Any, rows: list[Rows], threshold: float) -> dict[str, Any]:
-    best, hit, answerable = best_scores(model, rows)
-    answered = best >= threshold
-    metrics: dict[str, Any] = {
-        "questions": len(rows),
-        "top1_gold": round(float(hit[answerable].mean()), 4),
-        "answerable_answered": round(float(answered[answerable].mean()), 4),
-    }
-    if (~answerable).any():
-        metrics["unanswerable_refused"] = round(float((~answered[~answerable]).mean()), 4)
-        metrics["auc_best_probability"] = round(float(roc_auc_score(answerable, best)), 4)
-    return metrics
+def outcomes(scored: Scored, threshold: float, ratio: float) -> tuple[np.ndarray, list[float]]:
+    """Per answerable question whether the stated sentences hold a gold one; answer lengths."""
+    right, lengths = [], []
+    for p, labels, chars, answerable, pa in zip(
+        *zip(*scored.ranked, strict=True), scored.answerable, scored.answerability, strict=True
+    ):
+        if not answerable:
+            continue
+        if pa < threshold or not len(p):
+            right.append(False)
+            continue
+        taken = 1 + int(len(p) > 1 and p[1] >= ratio * p[0])
+        right.append(bool(labels[:taken].any()))
+        lengths.append(float(chars[:taken].sum()))
+    return np.array(right), lengths
 
 
-def choose_threshold(model: Any, sets: dict[str, list[Rows]]) -> float:
+def choose_threshold(sets: dict[str, Scored]) -> float:
     """The threshold with the best balanced accuracy, averaged over the validation sets."""
-    scored = [best_scores(model, rows) for rows in sets.values()]
-    grid = np.round(np.arange(0.01, 0.9, 0.01), 2)
+    grid = np.round(np.arange(0.02, 0.98, 0.01), 2)
 
     def balanced(threshold: float) -> float:
         values = []
-        for best, _, answerable in scored:
-            answered = best >= threshold
-            values += [answered[answerable].mean(), (~answered[~answerable]).mean()]
+        for s in sets.values():
+            answered = s.answerability >= threshold
+            values += [answered[s.answerable].mean(), (~answered[~s.answerable]).mean()]
         return float(np.mean(values))
 
     return float(max(grid, key=balanced))
+
+
+def choose_ratio(sets: dict[str, Scored], threshold: float) -> float:
+    """The runner-up ratio with the best mean accuracy whose median answer is short enough."""
+
+    def mean_accuracy(ratio: float) -> float:
+        return float(np.mean([outcomes(s, threshold, ratio)[0].mean() for s in sets.values()]))
+
+    def short(ratio: float) -> bool:
+        return all(
+            np.median(outcomes(s, threshold, ratio)[1]) <= MAX_MEDIAN_CHARS for s in sets.values()
+        )
+
+    return max((r for r in RATIOS if short(r)), key=mean_accuracy, default=RATIOS[-1])
+
+
+def set_metrics(scored: Scored, threshold: float, ratio: float) -> dict[str, Any]:
+    right, lengths = outcomes(scored, threshold, ratio)
+    answered = scored.answerability >= threshold
+    top1 = [
+        bool(len(labels) and labels[0])
+        for (_, labels, _), a in zip(scored.ranked, scored.answerable, strict=True)
+        if a
+    ]
+    metrics: dict[str, Any] = {
+        "questions": len(scored.answerable),
+        "top1_gold": round(float(np.mean(top1)), 4),
+        "stated_gold": round(float(right.mean()), 4),
+        "median_chars": round(float(np.median(lengths))) if lengths else None,
+        "answerable_answered": round(float(answered[scored.answerable].mean()), 4),
+    }
+    if (~scored.answerable).any():
+        metrics["unanswerable_refused"] = round(float((~answered[~scored.answerable]).mean()), 4)
+        metrics["auc_answerable"] = round(
+            float(roc_auc_score(scored.answerable, scored.answerability)), 4
+        )
+    return metrics
 
 
 def realpdf_rows(home: str | None) -> list[Rows]:
@@ -198,7 +320,9 @@ def jaquad_rows(split: str, home: str | None, articles: int | None) -> list[Rows
     article_of = {q.id: a.number for a in chosen for q in a.questions}
     index, _ = open_eval_index(home, files, progress=True)
     groups = [article_of[i.id] for i in items]
-    return cached_rows(data_home(home) / f"selector-{split}", index, items, groups)
+    return cached_rows(
+        data_home(home) / f"selector-{split}", index, items, groups, hard_negatives=split == "train"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,28 +334,32 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     data_dir()  # a clear message now rather than after the first index is built
     train = jaquad_rows("train", args.home, args.articles)
-    model, fitted = fit(train)
+    models, fitted = fit(train)
     validation = {"jaquad_dev": jaquad_rows("dev", args.home, None)}
     if REALPDF_DIR.is_dir():
         validation["realpdf"] = realpdf_rows(args.home)
-    threshold = choose_threshold(model, validation)
+    scored = {name: score_set(models, rows) for name, rows in validation.items()}
+    threshold = choose_threshold(scored)
+    ratio = choose_ratio(scored, threshold)
     card = {
         "features": list(FEATURES),
+        "question_features": list(QUESTION_FEATURES),
         "threshold": threshold,
-        "model": "HistGradientBoostingClassifier + isotonic CalibratedClassifierCV",
+        "second_ratio": ratio,
+        "model": "candidates: HistGradientBoostingClassifier + isotonic CalibratedClassifierCV; "
+        "answerable: StandardScaler + LogisticRegression",
         "sklearn": sklearn.__version__,
         "command": "python -m eval train-selector " + " ".join(argv or sys.argv[2:]),
         "training": {"jaquad_train_articles": args.articles, "questions": len(train), **fitted},
-        "validation": {
-            name: set_metrics(model, rows, threshold) for name, rows in validation.items()
-        },
+        "validation": {name: set_metrics(s, threshold, ratio) for name, s in scored.items()},
         "seconds": round(time.perf_counter() - started),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, args.out / MODEL_FILE.name, compress=3)
+    models_out = {"candidates": models.candidates, "answerable": models.answerable}
+    joblib.dump(models_out, args.out / MODEL_FILE.name, compress=3)
     (args.out / CARD_FILE.name).write_text(
         json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
     print(json.dumps(card["validation"], indent=1))
-    print(f"threshold {threshold}; model written to {args.out}")
+    print(f"threshold {threshold}, runner-up ratio {ratio}; model written to {args.out}")
     return 0

@@ -8,6 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from assistant.retrieve import Retrieve
+from assistant.work import Outcome, Work
+from ui.cli import main
+
 
 def policy_qa(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -64,7 +70,8 @@ def test_ask_batch_answers_each_line_and_reports_bad_ones(
     assert result.returncode == 2
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert [a["id"] for a in answers] == ["a", "b"]
-    assert all(set(a) == {"id", "answer", "citations", "refused"} for a in answers)
+    keys = {"id", "answer", "citations", "refused", "outcome", "reason"}
+    assert all(set(a) == keys for a in answers)
     assert "総務省" in answers[1]["answer"]
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 2 and "line 2" in errors[0] and "line 4" in errors[1]
@@ -80,3 +87,28 @@ def test_an_unknown_document_id_is_one_line(shipped_home: Path) -> None:
     result = policy_qa(shipped_home, "ask", "人口減少の影響は？", "--doc", "no-such-doc")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: unknown document id no-such-doc (see `policy-qa docs`)"
+
+
+def test_a_question_that_fails_does_not_stop_the_batch(
+    shipped_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A stage that raises (injected for one question) gives that line {"id", "error"}; the
+    questions after it are still answered and the exit code is 1."""
+    real_run = Retrieve.run
+
+    def breaks_on_marker(self: Retrieve, work: Work) -> Outcome | None:
+        if "故障" in work.turn.question:
+            raise OSError("disk unavailable")
+        return real_run(self, work)
+
+    monkeypatch.setattr(Retrieve, "run", breaks_on_marker)
+    batch = tmp_path / "questions.jsonl"
+    lines = [{"id": "x", "q": "故障する質問"}, {"id": "y", "q": "総務省はどんな研修を行う？"}]
+    batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    assert main(["--home", str(shipped_home), "ask", "--batch", str(batch), "--json"]) == 1
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first == {"id": "x", "error": "retrieve failed: OSError: disk unavailable"}
+    assert second["id"] == "y" and second["outcome"] == "answered"

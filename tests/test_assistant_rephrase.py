@@ -14,8 +14,8 @@ def turn(question: str) -> list[dict[str, str]]:
 @pytest.mark.parametrize(
     ("history", "followup", "expected"),
     [
-        (turn("経済産業省の取組は何ですか？"), "では文部科学省は？", "文部科学省の取組は何ですか?"),
-        (turn("2022年度の育成実績は？"), "2023年度はどうでしたか？", "2023年度の育成実績は?"),
+        (turn("環境省の施策は何ですか？"), "じゃあ総務省は？", "総務省の施策は何ですか?"),
+        (turn("2019年度の参加者数は？"), "2021年度はどうだった？", "2021年度の参加者数は?"),
         (
             turn("岡山県真庭市ではどんな取組を？"),
             "では茨城県境町では？",
@@ -36,8 +36,8 @@ def test_followups_become_standalone(
 
 
 def test_rewrites_chain_through_earlier_followups() -> None:
-    history = turn("2022年度は何人育成した？") + turn("では2023年度は？")
-    assert standalone_question("2024年度は？", history) == "2024年度は何人育成した?"
+    history = turn("2018年度は何件受け付けた？") + turn("では2019年度は？")
+    assert standalone_question("2020年度は？", history) == "2020年度は何件受け付けた?"
 
 
 @pytest.mark.parametrize(
@@ -45,11 +45,11 @@ def test_rewrites_chain_through_earlier_followups() -> None:
     ["これまでの地方創生の取組の反省点は何ですか？", "それぞれの地域の楽しい取組とは何ですか？"],
 )
 def test_a_new_question_is_left_alone(question: str) -> None:
-    assert standalone_question(question, turn("デジタル推進人材の育成目標は？")) == question
+    assert standalone_question(question, turn("交付金の対象になる事業は？")) == question
 
 
 def test_no_history_no_rewrite() -> None:
-    assert standalone_question("では文部科学省は？", []) == "では文部科学省は？"
+    assert standalone_question("じゃあ環境省は？", []) == "じゃあ環境省は？"
 
 
 @pytest.mark.parametrize("pointer", ["同じ省", "同省", "その省庁"])
@@ -71,3 +71,31 @@ def test_an_empty_table_subject_does_not_break_abbreviation_lookup() -> None:
         == "金融庁の報告の主な内容は?"
     )
     assert expand_abbreviations("国交省の取組", ["", "国土交通省"]) == "国土交通省の取組"
+
+
+@pytest.mark.parametrize(
+    ("question", "followup", "expected"),
+    [
+        ("みどり市の事務職の平均年齢は？", "技術職のほうは？", "みどり市の技術職の平均年齢は?"),
+        ("評価で最も低い1はどんな状態？", "じゃあ3は？", "評価で最も低い3はどんな状態?"),
+    ],
+)
+def test_a_fragment_replaces_the_phrase_with_the_same_head(
+    question: str, followup: str, expected: str
+) -> None:
+    assert standalone_question(followup, turn(question)) == expected
+
+
+def test_an_ordinal_reads_the_quoted_items_of_the_last_answer() -> None:
+    history = [
+        {"role": "user", "content": "対象者はどう分けられていますか"},
+        {"role": "assistant", "content": "「利用者」「提供者」「開発者」の3つです。"},
+    ]
+    assert standalone_question("その2番目の役割は？", history).startswith("提供者")
+
+
+def test_the_topic_is_what_stands_before_its_topic_marker() -> None:
+    history = turn("公民館の利用申請は、何日前までに出せばいい？")
+    assert standalone_question("キャンセルするにはどうするの？", history).startswith(
+        "公民館の利用申請について"
+    )

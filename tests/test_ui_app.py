@@ -16,7 +16,7 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from assistant.pipeline import Assistant
 from index.policy_index import PolicyIndex
@@ -30,7 +30,6 @@ from tests.ui_fixtures import (
     XSS_TITLE,
     ask_in_browser,
     bad_pdf,
-    chromium,
     copy_index,
     free_port,
     last_reply,
@@ -101,12 +100,10 @@ def test_chat_api_streams_text_before_the_sources(ui_url: str) -> None:
 
 def test_follow_up_uses_the_history_of_its_client_session(ui_url: str) -> None:
     user = client(ui_url)
-    first = user.predict(
-        message="厚生労働省はデジタル人材の育成で何をしていますか？", api_name="/chat"
-    )
-    assert "職業訓練" in first
-    follow_up = user.predict(message="では文部科学省は？", api_name="/chat")
-    assert "数理・データサイエンス・AI教育プログラム" in follow_up
+    first = user.predict(message="総務省はどんな演習を行っていますか？", api_name="/chat")
+    assert "サイバー防御演習" in first
+    follow_up = user.predict(message="じゃあ厚生労働省は？", api_name="/chat")
+    assert "職業訓練" in follow_up
     assert sources(follow_up)
     user.predict(api_name="/clear")
     assert "職業訓練" in user.predict(message="厚生労働省の取組は？", api_name="/chat")

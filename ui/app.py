@@ -26,10 +26,10 @@ from assistant.types import Answer
 from index.ingest import FileResult, Ingestor
 from index.policy_index import PolicyIndex
 from ui.documents import NO_DOCUMENT, DocumentControls, selected_documents
+from ui.eval_tab import add_eval_tab
 from ui.feedback import AnswerRecord, FeedbackStore
 from ui.feedback_panel import FEEDBACK_OPTIONS, FeedbackPanel, Turns
 from ui.page_view import PageImages
-from ui.eval_tab import add_eval_tab
 from ui.render import (
     EMPTY_QUESTION,
     NOTICE,

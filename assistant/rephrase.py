@@ -43,6 +43,7 @@ MARKERS = re.compile(r"\[\d+\]")
 # 「教育職のほうは？」「では2は？」: a noun phrase asked about in place of one of the last question.
 FRAGMENT_TAIL = re.compile(r"(?:のほう|の方)?(?:は|では|だと|って|の場合は)?[?？。\s]*$")
 CONTRAST = re.compile(r"(?:のほう|の方)(?:は|では|だと)")
+SHORT_CONTRAST = 4  # 「教育職のほうは？」 leans on the last question; a long one stands alone
 NOUN_PARTS = frozenset({"名詞", "接頭辞", "接尾辞", "代名詞"})
 # 「同じ省」「同省」「その省庁」: the ministry or agency the previous turn named.
 SAME_MINISTRY = re.compile(r"(?:同じ|その|この|同)(?:府省庁|省庁|府省|省|庁)(?![一-龥])")
@@ -165,7 +166,7 @@ def is_followup(question: str) -> bool:
         LEAD_IN.match(text)
         or POINTER.match(LEAD_IN.sub("", text))
         or SAME_MINISTRY.search(text)
-        or CONTRAST.search(text)
+        or (CONTRAST.search(text) and len(facts.tokens) <= SHORT_CONTRAST)
         or len(facts.tokens) <= 2
     )
 

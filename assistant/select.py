@@ -7,12 +7,14 @@ sentence or table holds (corpus/outline.py); an ordinal (「3つ目」) picks on
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 from assistant.features import TermWeights
 from assistant.question import Focus, Question
 from assistant.stage import Stage
 from assistant.work import Candidate, Outcome, Selection, Work
+from corpus.japanese import fold
 from corpus.model import ExtractedDocument, Sentence, TableRecord
 from corpus.outline import children, enumeration_after, heading_of, own_section
 from corpus.tables import FIELD_SEPARATOR, HEADER_SEPARATOR
@@ -30,24 +32,30 @@ def table_record(document: ExtractedDocument, row: Sentence) -> TableRecord | No
 
 
 def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> str | None:
-    """「label｜header: cell」 for the one column whose header the question names (clearly more
-    than any other column's), so a value is stated with its row and column; None otherwise."""
+    """The row as 「label｜header: cell」 for the cells the question is about: the one whose
+    header and text it names (clearly more than any other), and, when it asks for a kind of
+    fact (a figure, a date, a place…), the best-named cell holding that kind; None when no cell
+    stands out (the whole row is stated then)."""
     wanted = set(question.tokens)
+    cells = [
+        (h, c) for h, c in zip(record.header, record.cells, strict=False) if c and c != record.label
+    ]
     scored = sorted(
-        (
-            (weights.share(wanted, token_set(f"{header} {cell}")), header, cell)
-            for header, cell in zip(record.header, record.cells, strict=False)
-            if cell and cell != record.label
-        ),
+        ((weights.share(wanted, token_set(f"{h} {c}")), i) for i, (h, c) in enumerate(cells)),
         reverse=True,
     )
-    if not scored or scored[0][0] == 0:
+    named = [i for share, i in scored[:1] if share > 0]
+    if named and len(scored) > 1 and scored[0][0] < CELL_MARGIN * scored[1][0]:
+        named = []
+    kind = []
+    if question.expects and question.focus not in (Focus.REASON, Focus.LIST, Focus.GENERAL):
+        holding = [(share, i) for share, i in scored if question.expects.search(fold(cells[i][1]))]
+        kind = [holding[0][1]] if holding else []
+    shown = list(dict.fromkeys(named + kind))
+    if not shown:
         return None
-    if len(scored) > 1 and scored[0][0] < CELL_MARGIN * scored[1][0]:
-        return None
-    _, header, cell = scored[0]
-    named = f"{header}{HEADER_SEPARATOR}{cell}" if header else cell
-    return f"{record.label}{FIELD_SEPARATOR}{named}" if record.label else named
+    parts = [f"{h}{HEADER_SEPARATOR}{c}" if h else c for h, c in (cells[i] for i in shown)]
+    return FIELD_SEPARATOR.join(([record.label] if record.label else []) + parts)
 
 
 def names_heading(question: Question, heading: Sentence) -> bool:
@@ -73,10 +81,16 @@ def named_list(question: Question, ranked: list[Candidate]) -> bool:
 
 def asked_values(question: Question, text: str) -> list[str]:
     """The figures, dates or names in ``text`` (as written there) of the kind the question
-    asks for."""
+    asks for (matched on the NFKC form, so ３１．０％ counts as 31.0%)."""
     if not question.expects or question.focus in (Focus.REASON, Focus.LIST, Focus.GENERAL):
         return []
-    return list(dict.fromkeys(m.group(0) for m in question.expects.finditer(text)))
+    width = "".join(
+        unicodedata.normalize("NFKC", c) if len(unicodedata.normalize("NFKC", c)) == 1 else c
+        for c in text
+    )
+    return list(
+        dict.fromkeys(text[m.start() : m.end()] for m in question.expects.finditer(width.lower()))
+    )
 
 
 class Select(Stage):

@@ -29,6 +29,7 @@ class Evidence:
     chunk_id: str
     chunk_text: str  # the chunk that holds the sentence (for highlighting)
     score: float = 0.0
+    ocr: bool = False  # the page's text was read by OCR
 
     @classmethod
     def of_sentence(
@@ -52,6 +53,7 @@ class Evidence:
             chunk_id=chunk_id,
             chunk_text=chunk_text,
             score=score,
+            ocr=document.page(sentence.page).ocr,
         )
 
     def cite(self, n: int, marks: Sequence[str] = ()) -> Citation:
@@ -67,6 +69,7 @@ class Evidence:
             source=self.source,
             chunk_text=self.chunk_text,
             marks=tuple(marks),
+            ocr=self.ocr,
         )
 
 
@@ -81,6 +84,7 @@ class Citation:
     source: str = ""
     chunk_text: str = ""
     marks: tuple[str, ...] = ()  # the asked-for figures or dates inside the quote
+    ocr: bool = False  # quoted from text read by OCR (it may hold reading errors)
 
 
 @dataclass

@@ -9,9 +9,10 @@
 2. Candidate model: gradient-boosted trees fitted on 80% of the training articles, calibrated
    (isotonic) on the other 20%. Answerability model: a logistic regression over each question's
    summary (:data:`QUESTION_FEATURES`) on those 20%, which the trees never saw.
-3. Validation: JaQuAD dev (the same sample ``python -m eval run --jaquad dev`` asks) and the
-   realpdf set. The refusal threshold is the one that maximises balanced accuracy there (the
-   mean, over the two sets, of answerable questions answered and unanswerable ones refused);
+3. Validation: JaQuAD dev (the same sample ``python -m eval run --jaquad dev`` asks, with the
+   same gold-paragraph-removed negatives) and the realpdf set. The refusal threshold is the one
+   that maximises balanced accuracy there (the mean, over the two sets, of answerable questions
+   answered and unanswerable ones refused);
    the runner-up ratio the one with the best mean accuracy whose median answer stays within
    ``MAX_MEDIAN_CHARS`` on both sets.
 4. assistant/models/selector.joblib and selector.json (features, threshold, ratio, metrics).
@@ -321,7 +322,7 @@ def jaquad_rows(split: str, home: str | None, articles: int | None) -> list[Rows
     index, _ = open_eval_index(home, files, progress=True)
     groups = [article_of[i.id] for i in items]
     return cached_rows(
-        data_home(home) / f"selector-{split}", index, items, groups, hard_negatives=split == "train"
+        data_home(home) / f"selector-{split}", index, items, groups, hard_negatives=True
     )
 
 

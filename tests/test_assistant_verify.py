@@ -6,31 +6,36 @@ from dataclasses import replace
 
 from assistant.pipeline import Assistant
 from assistant.verify import VerifyCitations
+from assistant.work import Answered, Draft, Refusal, Refused
 from index.policy_index import PolicyIndex
+
+QUESTION = "各省庁がどんな施策をしているか全部挙げてください"
 
 
 def test_tampered_quote_is_dropped_and_markers_renumbered(
     assistant: Assistant, shipped_index: PolicyIndex
 ) -> None:
-    state = assistant.run("各省庁の施策を一覧で見せて")
-    assert len(state.citations) == 7
-    # Re-run verification on a copy of the composed answer whose second quote was altered.
-    composed = assistant.run("各省庁の施策を一覧で見せて")
-    composed.citations[1] = replace(
-        composed.citations[1], quote=composed.citations[1].quote + "（改ざん）"
-    )
-    composed.answer = "\n".join(f"- {c.quote}[{c.n}]" for c in composed.citations)
-    VerifyCitations(shipped_index)(composed)
-    assert len(composed.citations) == 6
-    assert [c.n for c in composed.citations] == list(range(1, 7))
-    assert "改ざん" not in composed.answer
-    assert composed.answer.count("[") == 6 and "[7]" not in composed.answer
+    work = assistant.start(QUESTION)
+    assert isinstance(assistant.run(work), Answered)
+    assert work.draft is not None
+    citations = list(work.draft.citations)
+    assert len(citations) >= 3
+    citations[1] = replace(citations[1], quote=citations[1].quote + "（改ざん）")
+    work.draft = Draft("\n".join(f"- {c.quote}[{c.n}]" for c in citations), citations)
+    assert isinstance(VerifyCitations(shipped_index).run(work), Answered)
+    kept = work.draft.citations
+    assert len(kept) == len(citations) - 1
+    assert [c.n for c in kept] == list(range(1, len(kept) + 1))
+    assert "改ざん" not in work.draft.text and f"[{len(citations)}]" not in work.draft.text
 
 
 def test_all_citations_failing_turns_into_a_refusal(
     assistant: Assistant, shipped_index: PolicyIndex
 ) -> None:
-    state = assistant.run("総務省の施策は？")
-    state.citations = [replace(c, page=c.page + 1) for c in state.citations]  # wrong page
-    VerifyCitations(shipped_index)(state)
-    assert state.refused and state.citations == []
+    work = assistant.start(QUESTION)
+    assistant.run(work)
+    assert work.draft is not None
+    moved = [replace(c, page=c.page + 1) for c in work.draft.citations]  # the wrong page
+    work.draft = Draft(work.draft.text, moved)
+    outcome = VerifyCitations(shipped_index).run(work)
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.NO_VERIFIED_CITATION

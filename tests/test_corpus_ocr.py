@@ -71,3 +71,21 @@ def test_cli_ingest_with_ocr_and_title(scan: Path, shipped_home: Path, tmp_path:
         env=env,
     )
     assert twice.returncode == 2 and "exactly one file" in twice.stderr
+
+
+def test_a_question_about_a_scanned_page_is_answered_from_that_page(
+    scan: Path, tmp_path: Path
+) -> None:
+    from assistant.pipeline import Assistant
+    from index.ingest import Ingestor
+    from index.policy_index import PolicyIndex
+
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([scan], progress=False, ocr=True).failed
+    answer = Assistant(index).ask("令和7年度の歳出はどうなる見込みですか")
+    assert answer.outcome == "answered" and "減少" in answer.answer
+    assert answer.citations[0].page == 2
+    assert answer.citations[0].ocr  # the source card says the text came from OCR
+    from ui.render import OCR_NOTE, answer_html
+
+    assert OCR_NOTE in answer_html(answer, "k")

@@ -154,7 +154,8 @@ def test_browser_filter_and_removal(
     assert hits and all(hit.doc_id != "kaku-library" for hit in hits)
     user = Client(url, verbose=False)
     endpoints = user.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/chat", "/clear", "/upload", "/documents"}
+    chat = {"/chat", "/clear", "/upload", "/documents"}
+    assert set(endpoints) == chat | {"/eval", "/eval_runs", "/runs"}  # + the 評価 tab's
     documents = user.predict(api_name="/documents")
     assert GOOD_TITLE not in {row[0] for row in documents["data"]}
     server.close()

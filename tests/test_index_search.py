@@ -89,9 +89,22 @@ def test_vectors_the_registry_does_not_list_yet_are_skipped(shipped_index: Polic
     """An ingest in another process writes vectors before its registry file (the commit point)."""
     query = "自動運転バスの運行"
     vector = shipped_index.embed_model.get_query_embedding(query)
-    shipped_index.collection.add(ids=["in-flight-0"], embeddings=[vector])
+    in_flight = "in-flight:p1:0-10"
+    shipped_index.sentence_collection.add(
+        ids=[in_flight],
+        embeddings=[vector],
+        metadatas=[{"doc_id": "in-flight", "page": 1, "start": 0, "end": 10}],
+    )
     try:
         hits = shipped_index.search(query, k=5, mode="dense")
-        assert hits and "in-flight-0" not in {h.chunk_id for h in hits}
+        assert hits and all(h.doc_id in shipped_index.docs for h in hits)
     finally:
-        shipped_index.collection.delete(ids=["in-flight-0"])
+        shipped_index.sentence_collection.delete(ids=[in_flight])
+
+
+def test_dense_search_ranks_a_chunk_by_its_best_sentence(shipped_index: PolicyIndex) -> None:
+    for stored in shipped_index.docs.values():
+        for sentence in stored.document.sentences[::15]:
+            hit = shipped_index.search(sentence.text, k=1, mode="dense")[0]
+            assert (hit.doc_id, hit.page) == (stored.document.doc_id, sentence.page)
+            assert hit.start <= sentence.start < hit.end

@@ -23,7 +23,7 @@ import gradio as gr
 
 from assistant.pipeline import Assistant
 from assistant.types import Answer
-from index.ingest import FileResult, Ingestor
+from index.ingest import FileResult, Ingestor, Progress
 from index.policy_index import PolicyIndex
 from ui.documents import NO_DOCUMENT, DocumentControls, selected_documents
 from ui.eval_tab import add_eval_tab
@@ -100,6 +100,16 @@ def result_row(name: str, result: FileResult) -> list[str]:
     return [name, status, f"{result.pages}ページ・{result.chunks}チャンク"]
 
 
+def progress_text(done: Progress) -> str:
+    """「a.pdf を追加しました（2/7件・1.8ページ/秒・残り約40秒）」: last file stored, ETA."""
+    eta = done.eta_seconds
+    rest = f"・残り約{eta:.0f}秒" if eta is not None and done.pages_done < done.pages_total else ""
+    return (
+        f"{done.file} を追加しました（{done.files_done}/{done.files_total}件・"
+        f"{done.pages_per_second:.1f}ページ/秒{rest}）"
+    )
+
+
 class ChatApp:
     """The event handlers, bound to one assistant and its index."""
 
@@ -113,7 +123,7 @@ class ChatApp:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        """Made on the first upload (it attaches the embedding cache to the index's model)."""
+        """Made on the first upload."""
         return Ingestor(self.index)
 
     def _stream(
@@ -201,16 +211,20 @@ class ChatApp:
     def upload(
         self, files: list[str] | None, ocr: bool = False, progress: gr.Progress = PROGRESS
     ) -> tuple[list[list[str]], list[list[Any]]]:
-        """Add PDFs to the index one by one (``ocr``: read scanned pages with Tesseract): a row
-        per file, and the new document list."""
+        """Add PDFs to the index in one run (``ocr``: read scanned pages with Tesseract), the
+        progress bar counting pages with the rate and time left: a row per file, and the new
+        document list."""
         paths = [Path(f) for f in files or []]
         if not paths:
             raise gr.Error("PDFファイルを選択してください。")
-        rows = []
-        for done, path in enumerate(paths):
-            progress((done, len(paths)), desc=f"{path.name} を索引に追加しています", unit="件")
-            result = self.ingestor.ingest([path], progress=False, ocr=ocr).results[0]
-            rows.append(result_row(path.name, result))
+        progress((0, 1), desc=f"{len(paths)}件の索引づくりを始めています", unit="ページ")
+
+        def show(done: Progress) -> None:
+            progress((done.pages_done, done.pages_total), desc=progress_text(done), unit="ページ")
+
+        report = self.ingestor.ingest(paths, progress=False, ocr=ocr, on_progress=show)
+        by_path = {result.path: result for result in report.results}
+        rows = [result_row(path.name, by_path[str(path)]) for path in paths]
         return rows, self.documents()
 
 

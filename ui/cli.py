@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1  # a question could not be answered (its one-line reason is printed)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class CliError(Exception):
@@ -43,16 +44,32 @@ def _read_lines(path: str) -> Iterator[str]:
 
 # ---- index commands ---------------------------------------------------------------------------
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.embedding import forget_embedding_signature
     from index.ingest import Ingestor
     from index.policy_index import PolicyIndex
+    from index.store import data_home
 
     if args.title and len(args.paths) != 1:
         print("error: --title names one document: give exactly one file", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.rebuild:  # everything is embedded again, so the model in use becomes the index's
+        forget_embedding_signature(data_home(args.home))
     index = PolicyIndex(args.home)
-    report = Ingestor(index).ingest(
-        args.paths, rebuild=args.rebuild, progress=not args.quiet, ocr=args.ocr, title=args.title
-    )
+    try:
+        report = Ingestor(index).ingest(
+            args.paths,
+            rebuild=args.rebuild,
+            progress=not args.quiet,
+            ocr=args.ocr,
+            title=args.title,
+        )
+    except KeyboardInterrupt:
+        print(
+            "interrupted: the files stored before it stay in the index; the same command "
+            "finishes the rest",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     for result in report.results:
         if result.status == "failed":
             print(f"error: {result.message}", file=sys.stderr)
@@ -378,6 +395,9 @@ def _split_eval(argv: list[str]) -> tuple[list[str], list[str]]:
 def main(argv: list[str] | None = None) -> int:
     from assistant.llm import LLMConfigError
     from assistant.local_model import ModelUnavailable
+    from index.embedding import EmbeddingMismatch
+    from index.remote_embedding import EmbeddingServerError
+    from index.workers import WorkerCountError
 
     head, eval_args = _split_eval(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(head)
@@ -386,9 +406,19 @@ def main(argv: list[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.func
     try:
         return handler(args)
-    except (CliError, LLMConfigError, ModelUnavailable) as err:
+    except (
+        CliError,
+        LLMConfigError,
+        ModelUnavailable,
+        EmbeddingServerError,
+        EmbeddingMismatch,
+        WorkerCountError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ def test_refusal_has_no_citations_and_shows_related_passages(client: OpenAI) -> 
 
 
 def test_documents_field_limits_the_sources(client: OpenAI) -> None:
-    question = "地域の人材はどう育てますか？"
+    question = "人材育成の取組を教えてください"
     everywhere = ask(client, question).choices[0].message
     assert "digital-jinzai" in {c["doc_id"] for c in everywhere.citations}
     limited = ask(client, question, extra_body={"documents": ["chihou-sousei-2"]})

@@ -63,13 +63,13 @@ def worker_count() -> int:
     return os.cpu_count() or 1
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
     """Lower the worker's priority; leave Ctrl-C to the ingest that started it (which stops at
-    the last stored file); end the worker when that ingest is killed (a killed parent leaves its
-    pool's pipes open in the workers, so they would wait forever)."""
+    the last stored file); end the worker when that ingest, process ``parent``, is gone (a
+    killed parent leaves its pool's pipes open in the workers, so they would wait forever; a
+    worker started just before the kill finds itself already orphaned)."""
     os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
 
     def exit_with_parent() -> None:
         while os.getppid() == parent:
@@ -87,7 +87,10 @@ def ingest_executor(workers: int) -> Iterator[Executor]:
         yield InlineExecutor()
         return
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
     try:
         yield pool

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.retrieve import Retrieve
 from assistant.work import Outcome, Work
+from tests.ui_fixtures import run_cli
 from ui.cli import main
 
 
-def policy_qa(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-    )
-
-
 def test_ask_json_has_answer_citations_refused(shipped_home: Path) -> None:
-    result = policy_qa(shipped_home, "ask", "統計データアナリストの育成研修はどの省庁？", "--json")
+    result = run_cli(shipped_home, "ask", "統計データアナリストの育成研修はどの省庁？", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert {"answer", "citations", "refused"} <= out.keys()
@@ -37,7 +25,7 @@ def test_ask_json_has_answer_citations_refused(shipped_home: Path) -> None:
 
 
 def test_ask_plain_text_prints_sources(shipped_home: Path) -> None:
-    result = policy_qa(shipped_home, "ask", "転職なき移住は何のための取組？")
+    result = run_cli(shipped_home, "ask", "転職なき移住は何のための取組？")
     assert result.returncode == 0, result.stderr
     assert "[1]" in result.stdout and "p.2" in result.stdout
 
@@ -66,7 +54,7 @@ def test_ask_batch_answers_each_line_and_reports_bad_ones(
         "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines),
         encoding="utf-8",
     )
-    result = policy_qa(shipped_home, "ask", "--batch", str(batch), "--json")
+    result = run_cli(shipped_home, "ask", "--batch", str(batch), "--json")
     assert result.returncode == 2
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert [a["id"] for a in answers] == ["a", "b"]
@@ -78,13 +66,13 @@ def test_ask_batch_answers_each_line_and_reports_bad_ones(
 
 
 def test_ask_without_question_is_a_one_line_error(shipped_home: Path) -> None:
-    result = policy_qa(shipped_home, "ask")
+    result = run_cli(shipped_home, "ask")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: ask needs a QUESTION or --batch FILE"
 
 
 def test_an_unknown_document_id_is_one_line(shipped_home: Path) -> None:
-    result = policy_qa(shipped_home, "ask", "人口減少の影響は？", "--doc", "no-such-doc")
+    result = run_cli(shipped_home, "ask", "人口減少の影響は？", "--doc", "no-such-doc")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: unknown document id no-such-doc (see `policy-qa docs`)"
 

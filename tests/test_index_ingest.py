@@ -21,18 +21,9 @@ from corpus.manifest import shipped_pdfs
 from index.ingest import Ingestor, Progress
 from index.policy_index import PolicyIndex
 from index.store import LEGACY_CHUNKS, SENTENCES, chroma_client, vector_collection
+from tests.ui_fixtures import run_cli
 
 FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
-
-
-def run_cli(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
 
 
 @pytest.fixture()

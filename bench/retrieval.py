@@ -6,12 +6,10 @@
 
 For the eval index of the set (built by ``python -m eval run`` the same way, or built here), it
 prints Recall@1/5/10 and MRR@10 of: BM25 alone; dense alone with chunks ranked by their best
-sentence (max-sim, what the index does) or by the mean of their sentence vectors, for four kinds
-of sentence vector (heading and text embedded as one passage, the text alone, heading and text
-embedded apart and composed, and what ingest stores: index/sentence_vectors.py), and with
-``--chunk-vectors`` by a vector of the chunk text itself; relative-score fusion at several BM25
-weights and candidate depths; and reciprocal-rank fusion. Vectors are computed here and cached in
-the index folder. Queries are the questions as asked (follow-ups included).
+sentence (max-sim, what the index does), by a vector of the chunk text itself (computed here,
+cached in the index folder) or by the mean of their sentence vectors; relative-score fusion at
+several BM25 weights and candidate depths; and reciprocal-rank fusion. Queries are the questions
+as asked (follow-ups included).
 """
 
 from __future__ import annotations
@@ -30,25 +28,33 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from chromadb.api.models.Collection import Collection as ChromaCollection  # noqa: E402
+
 from eval.dataset import QUESTIONS, EvalItem, load_items  # noqa: E402
 from eval.jaquad import eval_items, load_split, write_corpus  # noqa: E402
 from eval.metrics import Passage, is_relevant, ranking_scores  # noqa: E402
 from eval.run import open_eval_index  # noqa: E402
-from index.embedding import backend_name, count_tokens, e5_backend  # noqa: E402
 from index.policy_index import (  # noqa: E402
     PolicyIndex,
     Ranking,
     relative_score_fusion,
     sentence_id,
 )
-from index.sentence_vectors import Parts, compose, document_parts  # noqa: E402
 from index.store import data_home  # noqa: E402
-from index.vector_cache import VectorCache  # noqa: E402
 
 BM25_WEIGHTS = (0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
 DEPTHS = (20, 50, 100)
 RRF_K = 60
 TOP = 10
+
+
+def stored_vectors(collection: ChromaCollection, ids: Sequence[str]) -> np.ndarray:
+    """Vectors of ``ids`` as stored in a Chroma collection, in that order."""
+    by_id: dict[str, np.ndarray] = {}
+    for start in range(0, len(ids), 5000):
+        got = collection.get(ids=list(ids[start : start + 5000]), include=["embeddings"])
+        by_id.update(zip(got["ids"], got["embeddings"], strict=True))
+    return np.array([by_id[i] for i in ids], dtype=np.float32)
 
 
 def chunk_text_vectors(index: PolicyIndex, ids: Sequence[str]) -> np.ndarray:
@@ -82,49 +88,15 @@ def chunk_sentences(index: PolicyIndex) -> dict[str, list[str]]:
     return owners
 
 
-def sentence_texts(index: PolicyIndex) -> dict[str, dict[str, Parts]]:
-    """Per variant of sentence vectors, each sentence's parts: its heading and text (a table
-    row's line) embedded as one passage, as ingest did before composed vectors; the text alone;
-    heading and text always embedded apart and composed; and what ingest does now."""
-    names = ("heading+text", "text only", "heading, text apart", "ingest")
-    variants: dict[str, dict[str, Parts]] = {name: {} for name in names}
-    for stored in index.docs.values():
-        document = stored.document
-        for sentence, parts in zip(document.sentences, document_parts(document), strict=True):
-            key = sentence_id(document.doc_id, sentence)
-            heading = sentence.section[-1] if sentence.section else ""
-            alone = heading in ("", sentence.text)
-            variants["heading+text"][key] = (
-                sentence.text if alone else f"{heading}\n{sentence.text}",
-            )
-            variants["text only"][key] = (sentence.text,)
-            variants["heading, text apart"][key] = (
-                parts if sentence.kind == "table_row" or alone else (heading, sentence.text)
-            )
-            variants["ingest"][key] = parts
-    return variants
-
-
-def sentence_matrix(index: PolicyIndex, parts: dict[str, Parts], keys: Sequence[str]) -> np.ndarray:
-    """Vectors of the sentences ``keys`` from their parts, each distinct part embedded once
-    (cached in the index folder)."""
-    cache = VectorCache(index.home / "bench-vectors.sqlite", backend_name(e5_backend()))
-    texts = list(dict.fromkeys(t for k in keys for t in parts[k]))
-    known = cache.get(texts)
-    missing = [t for t in texts if t not in known]
-    for start in range(0, len(missing), 32):
-        batch = missing[start : start + 32]
-        vectors = np.asarray(e5_backend().passage(batch), dtype=np.float32)
-        cache.put(batch, vectors.reshape(len(batch), -1))
-        known.update(zip(batch, vectors.reshape(len(batch), -1), strict=True))
-    return compose([parts[k] for k in keys], known, count_tokens)
-
-
 def sentence_rankings(
-    matrix: np.ndarray, owner: np.ndarray, ids: Sequence[str], queries: list[np.ndarray], k: int
+    index: PolicyIndex, ids: Sequence[str], queries: list[np.ndarray], k: int
 ) -> tuple[np.ndarray, list[Ranking]]:
-    """Chunk vectors as the mean of their sentence vectors (rows of ``matrix``, chunk ``owner``),
-    and chunks ranked by their best sentence's similarity (max-sim)."""
+    """Chunk vectors as the mean of their sentence vectors, and chunks ranked by their best
+    sentence's similarity (max-sim), both from the stored sentence vectors."""
+    owners = chunk_sentences(index)
+    flat = [s for i in ids for s in owners.get(i, [])]
+    matrix = stored_vectors(index.sentence_collection, flat)
+    owner = np.array([n for n, i in enumerate(ids) for _ in owners.get(i, [])])
     means = np.zeros((len(ids), matrix.shape[1]), dtype=np.float32)
     np.add.at(means, owner, matrix)
     means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
@@ -182,11 +154,6 @@ def main() -> None:
     parser.add_argument("--jaquad", choices=("train", "dev"), default=None)
     parser.add_argument("--answerable", type=int, default=1200)
     parser.add_argument("--home", default=None)
-    parser.add_argument(
-        "--chunk-vectors",
-        action="store_true",
-        help="also rank by a vector of each chunk's own text (slow: 1.2 s a chunk)",
-    )
     args = parser.parse_args()
     if args.jaquad:
         articles = load_split(args.jaquad)
@@ -198,21 +165,15 @@ def main() -> None:
     index, _ = open_eval_index(args.home, args.corpus, progress=True)
     ids = [c.id for c in index.chunks()]
     queries = [np.asarray(index.embed_model.get_query_embedding(i.question)) for i in items]
-    owners = chunk_sentences(index)
-    keys = [s for i in ids for s in owners.get(i, [])]
-    owner = np.array([n for n, i in enumerate(ids) for _ in owners.get(i, [])])
-    vectors = {"chunk": chunk_text_vectors(index, ids)} if args.chunk_vectors else {}
-    dense_by_kind: dict[str, list[Ranking]] = {}
-    for variant, parts in sentence_texts(index).items():
-        matrix = sentence_matrix(index, parts, keys)
-        means, dense_by_kind[f"max-sim {variant}"] = sentence_rankings(
-            matrix, owner, ids, queries, max(DEPTHS)
-        )
-        vectors[f"mean {variant}"] = means
-    for kind, matrix in vectors.items():
-        dense_by_kind[kind] = [dense_ranking(matrix, ids, q, max(DEPTHS)) for q in queries]
+    means, max_sim = sentence_rankings(index, ids, queries, max(DEPTHS))
+    vectors = {"chunk": chunk_text_vectors(index, ids), "mean": means}
     bm25 = [index._lexical(item.question, max(DEPTHS), None) for item in items]
     rankings: dict[str, list[Ranking]] = {"bm25": bm25}
+    dense_by_kind = {
+        kind: [dense_ranking(matrix, ids, q, max(DEPTHS)) for q in queries]
+        for kind, matrix in vectors.items()
+    }
+    dense_by_kind["max-sim"] = max_sim
     for kind, dense in dense_by_kind.items():
         rankings[f"dense ({kind})"] = dense
         for depth in DEPTHS:

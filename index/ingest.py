@@ -18,12 +18,11 @@ import pypdfium2 as pdfium
 from tqdm import tqdm
 
 from corpus.manifest import shipped_pdfs
-from corpus.model import ExtractedDocument
+from corpus.model import ExtractedDocument, Sentence
 from index.chunking import chunk_document
 from index.embedding import backend_name, count_tokens, e5_backend
 from index.policy_index import PolicyIndex
 from index.registry import StoredDocument
-from index.sentence_vectors import compose, document_parts
 from index.tokenize import chunk_tokens
 from index.vector_cache import VectorCache
 from index.workers import embed_all, ingest_executor, timed_extract_task, worker_count
@@ -65,6 +64,12 @@ def _unchanged_result(path: Path, stored: StoredDocument) -> FileResult:
 
 def _same_document(stored: ExtractedDocument, new: ExtractedDocument) -> bool:
     return (stored.content_hash, stored.title) == (new.content_hash, new.title)
+
+
+def sentence_embed_text(sentence: Sentence) -> str:
+    """A sentence with its innermost section heading, so short bullets keep their context."""
+    heading = sentence.section[-1] if sentence.section else ""
+    return sentence.text if heading in ("", sentence.text) else f"{heading}\n{sentence.text}"
 
 
 def expand_paths(paths: Iterable[Path | str]) -> tuple[list[Path], list[FileResult]]:
@@ -240,15 +245,15 @@ class Ingestor:
             shutil.copyfile(path, copy.with_suffix(".tmp"))
             copy.with_suffix(".tmp").replace(copy)
 
-    def _vectors(self, executor: Executor, texts: list[str]) -> dict[str, np.ndarray]:
-        """A vector per distinct text: cached ones read, new ones embedded once."""
+    def _vectors(self, executor: Executor, texts: list[str]) -> np.ndarray:
+        """A vector per text: cached ones read, each distinct new text embedded once."""
         known = self.cache.get(texts)
         new = [t for t in dict.fromkeys(texts) if t not in known]
         if new:
             fresh = embed_all(executor, new, self.workers)
             self.cache.put(new, fresh)
             known.update(zip(new, fresh, strict=True))
-        return known
+        return np.array([known[t] for t in texts], dtype=np.float32).reshape(len(texts), -1)
 
     def _store(
         self,
@@ -273,9 +278,8 @@ class Ingestor:
         seconds["tokenize"] += time.perf_counter() - clock
 
         clock = time.perf_counter()
-        parts = document_parts(document)
-        vectors = self._vectors(executor, [text for texts in parts for text in texts])
-        sentence_vectors = compose(parts, vectors, count_tokens)
+        sentence_texts = [sentence_embed_text(s) for s in document.sentences]
+        sentence_vectors = self._vectors(executor, sentence_texts)
         seconds["embed"] += time.perf_counter() - clock
 
         clock = time.perf_counter()

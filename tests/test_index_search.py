@@ -104,7 +104,8 @@ def test_vectors_the_registry_does_not_list_yet_are_skipped(shipped_index: Polic
 
 def test_dense_search_ranks_a_chunk_by_its_best_sentence(shipped_index: PolicyIndex) -> None:
     # A sentence's own vector as the query: its chunk's best sentence is then the sentence itself
-    # (cosine 1), so the chunk that holds it comes first, whatever the sentence says.
+    # (cosine 1), so the chunk that holds it comes first even for a lead-in such as 「このため、」,
+    # whose text alone names no chunk.
     for stored in shipped_index.docs.values():
         doc_id = stored.document.doc_id
         for sentence in stored.document.sentences[::15]:

@@ -4,19 +4,15 @@
    held out, as in the JaQuAD task); each question runs the answer path's rephrase and retrieve
    stages, and every retrieved sentence is a row of features, positive when it holds a gold
    answer span on the gold paragraph's page. Negatives: the held-out articles' questions (topic
-   absent); for every third answerable question, the same question with the gold paragraph's
-   sentences taken out of its candidates (topic present, paragraph absent); and for every third
-   from the second on, its candidates with the gold answer cut out of every sentence (the near
-   miss: the very passage, without the asked-for fact).
+   absent) and, for every third answerable question, the same question with the gold
+   paragraph's sentences taken out of its candidates (topic present, fact absent).
 2. Candidate model: gradient-boosted trees fitted on 80% of the training articles, calibrated
    (isotonic) on the other 20%. Answerability model: a logistic regression over each question's
    summary (:data:`QUESTION_FEATURES`) on those 20%, which the trees never saw.
 3. Validation: JaQuAD dev (the same sample ``python -m eval run --jaquad dev`` asks, with the
    same gold-paragraph-removed negatives) and the realpdf set. The refusal threshold is the one
    that maximises balanced accuracy there (the mean of answerable questions answered and
-   unanswerable ones refused, over both sets' questions pooled); the dev near misses are
-   scored and reported but do not choose it (a cut-out clause leaves a sentence the features
-   cannot tell from its answer: their AUC is 0.71, against 0.96 for the other negatives);
+   unanswerable ones refused, over both sets' questions pooled);
    the runner-up ratio the one with the best mean accuracy whose median answer stays within
    ``MAX_MEDIAN_CHARS`` on both sets.
 4. assistant/models/selector.joblib and selector.json (features, threshold, ratio, metrics).
@@ -31,7 +27,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +54,7 @@ from assistant.pipeline import organisation_names
 from assistant.rephrase import Rephrase
 from assistant.retrieve import Retrieve
 from assistant.selector import CARD_FILE, MODEL_FILE
-from assistant.work import Candidate, Retrieved, Turn, Work
+from assistant.work import Retrieved, Turn, Work
 from eval.dataset import EvalItem, load_items
 from eval.jaquad import all_items, data_dir, eval_items, load_split, write_corpus
 from eval.metrics import squash
@@ -66,14 +62,12 @@ from eval.run import open_eval_index
 from index.policy_index import PolicyIndex
 from index.registry import BUILD_VERSION
 from index.store import data_home
-from index.tokenize import token_set
 
 ROOT = Path(__file__).resolve().parent.parent
 REALPDF_QUESTIONS = ROOT / "eval" / "realpdf.jsonl"
 REALPDF_DIR = ROOT.parent / "shared" / "realpdfs"
 CALIBRATION_SHARE = 0.2
 HARD_NEGATIVE_EVERY = 3  # every third answerable training question also asked without its paragraph
-NEAR_MISS_OFFSET = 1  # and every third from the next one on also asked without its answer
 MAX_MEDIAN_CHARS = 150  # the answer length users asked for (issue: median non-list answer)
 RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: never the runner-up
 SEED = 0
@@ -119,33 +113,6 @@ def without_gold_pages(item: EvalItem, work: Work) -> Retrieved | None:
     return Retrieved(work.retrieved.query_vector, work.retrieved.hits, kept)
 
 
-def without_answer(item: EvalItem, work: Work) -> Retrieved | None:
-    """The candidates with every gold answer cut out of their text; None when no candidate held
-    one (the question is then no near miss)."""
-    assert work.retrieved is not None
-    keys = sorted((k for k in item.any if k), key=len, reverse=True)
-
-    def cut(candidate: Candidate) -> Candidate:
-        text = candidate.sentence.text
-        for key in keys:
-            text = text.replace(key, "")
-        if text == candidate.sentence.text:
-            return candidate
-        sentence = replace(candidate.sentence, text=text)
-        return replace(candidate, sentence=sentence, tokens=token_set(text))
-
-    cut_candidates = [cut(c) for c in work.retrieved.candidates]
-    if all(a is b for a, b in zip(cut_candidates, work.retrieved.candidates, strict=True)):
-        return None
-    return Retrieved(work.retrieved.query_vector, work.retrieved.hits, cut_candidates)
-
-
-NEGATIVES = {  # question number mod HARD_NEGATIVE_EVERY -> the negative asked beside it
-    0: ("without-gold", without_gold_pages),
-    NEAR_MISS_OFFSET: ("without-answer", without_answer),
-}
-
-
 def question_rows(
     index: PolicyIndex, items: list[EvalItem], groups: list[int], hard_negatives: bool
 ) -> list[Rows]:
@@ -163,13 +130,11 @@ def question_rows(
         assert work.query is not None and work.retrieved is not None
         features = candidate_features(work.query, work.retrieved, weights)
         rows.append(Rows(item.id, group, features, labels_for(item, work), item.answerable))
-        if not (item.answerable and hard_negatives):
-            continue
-        kind = NEGATIVES.get(number % HARD_NEGATIVE_EVERY)
-        if kind and (rest := kind[1](item, work)):
+        hard = item.answerable and hard_negatives and number % HARD_NEGATIVE_EVERY == 0
+        if hard and (rest := without_gold_pages(item, work)):
             features = candidate_features(work.query, rest, weights)
             labels = np.zeros(len(rest.candidates), dtype=np.int8)
-            rows.append(Rows(f"{item.id}:{kind[0]}", group, features, labels, False))
+            rows.append(Rows(f"{item.id}:without-gold", group, features, labels, False))
     return rows
 
 
@@ -181,8 +146,7 @@ def cached_rows(
     hard_negatives: bool = False,
 ) -> list[Rows]:
     """``question_rows``, kept in ``path`` for the same features, questions and index."""
-    negatives = [HARD_NEGATIVE_EVERY, NEAR_MISS_OFFSET] if hard_negatives else []
-    key = [FEATURES, [i.id for i in items], index.home.name, negatives, BUILD_VERSION]
+    key = [FEATURES, [i.id for i in items], index.home.name, hard_negatives, BUILD_VERSION]
     digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
     cache = path.with_name(f"{path.stem}-{digest}.joblib")
     if cache.exists():
@@ -375,16 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     data_dir()  # a clear message now rather than after the first index is built
     train = jaquad_rows("train", args.home, args.articles)
     models, fitted = fit(train)
-    dev = jaquad_rows("dev", args.home, None)
-    near_miss = [r for r in dev if r.item_id.endswith(":without-answer")]
-    validation = {"jaquad_dev": [r for r in dev if r not in near_miss]}
+    validation = {"jaquad_dev": jaquad_rows("dev", args.home, None)}
     if REALPDF_DIR.is_dir():
         validation["realpdf"] = realpdf_rows(args.home)
     scored = {name: score_set(models, rows) for name, rows in validation.items()}
     threshold = choose_threshold(scored)
     ratio = choose_ratio(scored, threshold)
-    answerable = [r for r in dev if r.answerable]
-    scored["jaquad_dev_near_misses"] = score_set(models, answerable + near_miss)
     card = {
         "features": list(FEATURES),
         "question_features": list(QUESTION_FEATURES),

@@ -173,3 +173,49 @@ def test_the_stream_ends_with_the_answer_after_its_text(small: Assistant, tmp_pa
     *text, final = pieces
     assert "".join(str(p) for p in text) == final.answer  # type: ignore[union-attr]
     assert "9月" in final.answer  # type: ignore[union-attr]
+
+
+
+REPEATED = """# みどり市水道事業の経営指標
+
+## 令和5年度の指標
+料金回収率は前年度より改善した。
+経常収支比率は100％を上回った。
+
+## 令和6年度の指標
+料金回収率は前年度より改善した。
+給水人口は減少が続いている。
+"""
+
+LABELS = """# みどり市簡易水道事業経営戦略
+
+## 団体名：みどり市
+## 事業名：簡易水道事業
+## 経営の基本方針
+安全な水道水を安定して供給し、老朽化した施設を計画的に更新する。
+"""
+
+
+def answered_on(folder: Path, text: str, question: str) -> tuple[Work, list[str]]:
+    """Ask ``question`` of an index of ``text`` alone; the run and its citations' quotes."""
+    (folder / "docs").mkdir()
+    (folder / "docs" / "plan.md").write_text(text, encoding="utf-8")
+    index = PolicyIndex(folder / "home")
+    assert not Ingestor(index).ingest([folder / "docs"], progress=False).failed
+    work, outcome = run(Assistant(index), question)
+    assert isinstance(outcome, Answered) and work.draft is not None
+    return work, [c.quote for c in work.draft.citations]
+
+
+def test_an_answer_never_states_a_repeated_line_twice(tmp_path: Path) -> None:
+    work, quotes = answered_on(tmp_path, REPEATED, "料金回収率はどうなった？")
+    assert work.ranked is not None
+    top = [c.sentence.text for c in work.ranked.candidates[:2]]
+    assert top[0] == top[1]  # both copies are the likeliest: the case this test is about
+    assert quotes and len(quotes) == len(set(quotes))
+
+
+def test_a_heading_with_nothing_under_it_is_stated_once(tmp_path: Path) -> None:
+    work, quotes = answered_on(tmp_path, LABELS, "事業名は何ですか")
+    assert work.ranked is not None and work.ranked.candidates[0].sentence.kind == "heading"
+    assert quotes and len(quotes) == len(set(quotes))

@@ -171,10 +171,10 @@ def test_a_stopped_ingest_leaves_a_usable_index(
 ) -> None:
     folder = tmp_path / "many"
     folder.mkdir()
-    for i in range(12):
+    for i in range(12):  # distinct sentences: none is a cached vector, so the ingest takes a while
         write_md(
             folder / f"doc{i:02d}.md",
-            f"文書{i}番の本文。" + "地方の課題を解決する取組を進める。" * 40,
+            "".join(f"文書{i}番の第{j}項では地域の課題{i * 100 + j}を扱う。" for j in range(60)),
         )
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "--home", str(home), "ingest", "--quiet", str(folder)],
@@ -188,6 +188,7 @@ def test_a_stopped_ingest_leaves_a_usable_index(
         time.sleep(0.1)
     workers = child_pids(proc.pid)
     assert len(workers) >= 2  # the ingest really ran in worker processes
+    assert proc.poll() is None, "the ingest ended before it could be stopped"
     proc.send_signal(stop)
     _, stderr = proc.communicate(timeout=120)
     if stop == signal.SIGINT:  # Ctrl-C: one line, no traceback, the usual exit status

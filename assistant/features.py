@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 from assistant.question import Focus, Question
-from assistant.work import Candidate, Query, Retrieved
+from assistant.work import Candidate, Retrieved
 from corpus.japanese import fold
 from index.policy_index import PolicyIndex
 from index.tokenize import named_kinds, token_set
@@ -149,9 +149,10 @@ def _positions(candidates: list[Candidate]) -> list[float]:
     return [c.sentence.start / lengths[(c.document.doc_id, c.sentence.page)] for c in candidates]
 
 
-def candidate_features(query: Query, retrieved: Retrieved, weights: TermWeights) -> np.ndarray:
-    """One row of :data:`FEATURES` per candidate of ``retrieved``."""
-    question = query.facts
+def candidate_features(
+    question: Question, retrieved: Retrieved, weights: TermWeights
+) -> np.ndarray:
+    """One row of :data:`FEATURES` per candidate of ``retrieved`` for ``question``."""
     candidates = retrieved.candidates
     if not candidates:
         return np.zeros((0, len(FEATURES)), dtype=np.float32)

@@ -24,10 +24,13 @@ class Rank(Stage):
         assert work.query is not None and work.retrieved is not None
         candidates = work.retrieved.candidates
         selector = self.selector()
-        features = candidate_features(work.query, work.retrieved, self.weights())
+        features = candidate_features(work.query.facts, work.retrieved, self.weights())
         probabilities = selector.probabilities(features)
         for candidate, p in zip(candidates, probabilities, strict=True):
             candidate.probability = float(p)
+        if work.query.joined is not None:  # answerable: the follow-up with its context
+            features = candidate_features(work.query.joined, work.retrieved, self.weights())
+            probabilities = selector.probabilities(features)
         work.ranked = Ranked(
             sorted(candidates, key=lambda c: -c.probability),
             selector.answerability(features, probabilities),

@@ -34,9 +34,12 @@ class Turn:
 class Query:
     """The question as it would be asked without the chat history, and what it asks for."""
 
-    standalone: str
+    standalone: str  # what retrieval searches with
     rewrite: str  # how the follow-up was made standalone ("as-is", "pointer", …)
-    facts: Question
+    facts: Question  # what is asked: it ranks and selects the evidence
+    # The standalone question's analysis when it joins the previous question's words to the
+    # follow-up (``facts`` then hold the follow-up's own): answerability is judged on it.
+    joined: Question | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,3 +160,104 @@ def all_items(articles: list[Article]) -> list[EvalItem]:
         for a in articles
         for q in a.questions
     ]
+
+
+# What is left of a question once its article's title is dropped must still ask something.
+MIN_ELIDED = 6
+# The title as a word of its own: not the tail of a longer name (「…=マルセル・プルースト」).
+WORD_EDGE = r"(?<![\w=・ー])"
+# A particle left with nothing before it (「、はどの…」): the title was part of a longer phrase.
+STRANDED = re.compile(r"(?:^|[、,「『])[はがのをにでと]")
+
+
+def elide_title(question: str, title: str) -> str | None:
+    """The question as a chat follow-up that leaves its topic to the previous turn:
+    「Xの長男は？」 → 「その長男は？」, 「Xは何年に…」 → 「何年に…」 (the subject dropped, as
+    Japanese speakers do); None when the title is not there once, as a word of its own, or
+    too little is left. A rule for making test data, not part of the answer path."""
+    pattern = re.compile(
+        "(?:[「『]|"
+        + WORD_EDGE
+        + ")"
+        + re.escape(title)
+        + "[」』]?(?:(の|は|が|を|に|で|と|も)|(?![\\w]))"
+    )
+    found = list(pattern.finditer(question))
+    if len(found) != 1:
+        return None
+    match = found[0]
+    replacement = "その" if match.group(1) == "の" else "" if match.group(1) else "それ"
+    elided = (question[: match.start()] + replacement + question[match.end() :]).lstrip("、, ")
+    return elided if len(elided) >= MIN_ELIDED and not STRANDED.search(elided) else None
+
+
+def _turn(article: Article, question: Question) -> tuple[dict[str, str], ...]:
+    """One earlier exchange: a question and its gold answer as the assistant's reply."""
+    return (
+        {"role": "user", "content": question.text},
+        {"role": "assistant", "content": f"{question.answers[0]}です。"},
+    )
+
+
+def conversation_items(articles: list[Article], pairs: int, seed: int = 0) -> list[EvalItem]:
+    """Chat turns made from JaQuAD: ``pairs`` follow-ups whose topic (the article title) is
+    left to the previous turn, asked after another question on the same article; as many
+    questions asked whole after a turn about another article (a change of topic, to be
+    answered as if asked alone); and follow-ups on held-out articles (to refuse), a tenth as
+    many. Ids end in -followup, -switch and -unanswerable."""
+    rng = random.Random(seed)
+    titled = [
+        (a, q, elided)
+        for a in articles
+        for q in a.questions
+        if (elided := elide_title(q.text, a.title))
+    ]
+
+    def earlier(article: Article, question: Question) -> Question | None:
+        """Another question on the article that names it (the topic the follow-up leans on)."""
+        others = [q for a, q, _ in titled if a is article and q.text != question.text]
+        return rng.choice(others) if others else None
+
+    indexed = [t for t in titled if not t[0].held_out]
+    held_out = [t for t in titled if t[0].held_out]
+    items: list[EvalItem] = []
+    for article, question, elided in rng.sample(indexed, min(pairs, len(indexed))):
+        if (previous := earlier(article, question)) is not None:
+            base = answerable_item(article, question)
+            items.append(
+                _with_turn(
+                    base, f"{question.id}-followup", "followup", elided, _turn(article, previous)
+                )
+            )
+    others = [a for a in articles if a.questions]
+    for article, question, _ in rng.sample(indexed, min(pairs, len(indexed))):
+        other = rng.choice([a for a in others if a.number != article.number])
+        base = answerable_item(article, question)
+        items.append(
+            _with_turn(
+                base,
+                f"{question.id}-switch",
+                "switch",
+                question.text,
+                _turn(other, rng.choice(other.questions)),
+            )
+        )
+    for article, question, elided in rng.sample(held_out, min(pairs // 10, len(held_out))):
+        if (previous := earlier(article, question)) is not None:
+            base = unanswerable_item(question)
+            items.append(
+                _with_turn(
+                    base,
+                    f"{question.id}-unanswerable",
+                    "unanswerable",
+                    elided,
+                    _turn(article, previous),
+                )
+            )
+    return items
+
+
+def _with_turn(
+    item: EvalItem, id: str, kind: str, question: str, history: tuple[dict[str, str], ...]
+) -> EvalItem:
+    return EvalItem(id, kind, question, history, item.any, item.all, item.evidence, item.refuse)

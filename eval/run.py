@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="JaQuAD: answerable questions sampled from the indexed articles")
     parser.add_argument("--unanswerable", type=_positive, default=150, metavar="N",
                         help="JaQuAD: questions sampled from the held-out articles")
+    parser.add_argument("--articles", type=_positive, default=None, metavar="N",
+                        help="JaQuAD: only the first N articles of the split (as make selector)")
+    parser.add_argument("--conversation", type=_positive, default=None, metavar="N",
+                        help="JaQuAD: chat turns instead: N follow-ups that leave the topic to "
+                             "the previous turn, N changes of topic, N/10 follow-ups to refuse")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="also copy the run's files (and latest.md) here, e.g. eval/results")
     parser.add_argument("--label", default=None, metavar="TEXT",
@@ -264,11 +269,14 @@ def corpus_label(args: argparse.Namespace) -> str:
 def jaquad_task(args: argparse.Namespace) -> list[EvalItem]:
     """JaQuAD as documents (written into the data folder) and its sampled questions;
     ``args.corpus`` is set to the written files."""
-    from eval.jaquad import eval_items, load_split, write_corpus
+    from eval.jaquad import conversation_items, eval_items, load_split, write_corpus
     from index.store import data_home
 
-    articles = load_split(args.jaquad, args.jaquad_dir)
+    articles = load_split(args.jaquad, args.jaquad_dir)[: args.articles]
     args.corpus = write_corpus(articles, data_home(args.home) / f"jaquad-{args.jaquad}-docs")
+    if args.conversation:
+        args.questions = f"jaquad:{args.jaquad}:conversation"
+        return conversation_items(articles, args.conversation)[: args.limit]
     args.questions = f"jaquad:{args.jaquad}"
     return eval_items(articles, args.answerable, args.unanswerable)[: args.limit]
 

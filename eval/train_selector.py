@@ -128,11 +128,11 @@ def question_rows(
         rephrase.run(work)
         retrieve.run(work)
         assert work.query is not None and work.retrieved is not None
-        features = candidate_features(work.query, work.retrieved, weights)
+        features = candidate_features(work.query.facts, work.retrieved, weights)
         rows.append(Rows(item.id, group, features, labels_for(item, work), item.answerable))
         hard = item.answerable and hard_negatives and number % HARD_NEGATIVE_EVERY == 0
         if hard and (rest := without_gold_pages(item, work)):
-            features = candidate_features(work.query, rest, weights)
+            features = candidate_features(work.query.facts, rest, weights)
             labels = np.zeros(len(rest.candidates), dtype=np.int8)
             rows.append(Rows(f"{item.id}:without-gold", group, features, labels, False))
     return rows

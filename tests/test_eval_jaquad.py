@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from eval.jaquad import HELD_OUT_EVERY, load_split
+from eval.jaquad import (
+    HELD_OUT_EVERY,
+    Article,
+    Question,
+    conversation_items,
+    elide_title,
+    load_split,
+)
 from eval.run import main
 
 TOWNS = ["青葉町", "白石村", "緑川市", "黒岩町", "赤坂村", "金山市", "銀河町", "朝日村", "夕陽市"]
@@ -73,3 +80,38 @@ def test_missing_data_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main([*argv, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "JaQuAD not found" in err and err.count("\n") == 1
+
+
+def test_a_title_is_left_to_the_previous_turn_only_where_it_stands_as_a_word() -> None:
+    assert elide_title("青葉町の人口は何人ですか。", "青葉町") == "その人口は何人ですか。"
+    assert elide_title("青葉町は何年に設立されたか。", "青葉町") == "何年に設立されたか。"
+    assert elide_title("『青葉町』が舞台の映画は何？", "青葉町") == "舞台の映画は何？"
+    assert elide_title("新青葉町の人口は何人ですか。", "青葉町") is None  # part of a longer name
+    assert elide_title("青葉町長の名前は何ですか。", "青葉町") is None  # 町長 is not 町
+    assert elide_title("青葉町の人口と、青葉町の面積は？", "青葉町") is None  # twice
+    assert elide_title("青葉町はどこ？", "青葉町") is None  # too little left
+
+
+def test_conversation_items_pair_followups_topic_changes_and_refusals() -> None:
+    def questions(town: str, number: int) -> tuple[Question, ...]:
+        asked = ["の人口は何人ですか。", "は何年に設立されたか。", "の特産品は何ですか。"]
+        return tuple(
+            Question(f"q{number}-{i}", town + tail, (f"答{number}-{i}",), "Other", 1)
+            for i, tail in enumerate(asked)
+        )
+
+    articles = [
+        Article(n, TOWNS[n % len(TOWNS)], ("本文",), questions(TOWNS[n % len(TOWNS)], n))
+        for n in range(HELD_OUT_EVERY)
+    ]
+    items = conversation_items(articles, 20)
+    kinds = {item.type for item in items}
+    assert kinds == {"followup", "switch", "unanswerable"}
+    for item in items:
+        previous = item.history[0]["content"]
+        if item.type == "switch":
+            assert item.question not in previous and not item.refuse
+            assert not any(item.question.startswith(t) and t in previous for t in TOWNS)
+        else:
+            title = next(t for t in TOWNS if previous.startswith(t))
+            assert title not in item.question and item.refuse == (item.type == "unanswerable")

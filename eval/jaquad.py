@@ -15,7 +15,7 @@ import json
 import os
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from eval.dataset import EvalItem, GoldEvidence
@@ -191,7 +191,7 @@ def elide_title(question: str, title: str) -> str | None:
     return elided if len(elided) >= MIN_ELIDED and not STRANDED.search(elided) else None
 
 
-def _turn(article: Article, question: Question) -> tuple[dict[str, str], ...]:
+def _turn(question: Question) -> tuple[dict[str, str], ...]:
     """One earlier exchange: a question and its gold answer as the assistant's reply."""
     return (
         {"role": "user", "content": question.text},
@@ -223,41 +223,35 @@ def conversation_items(articles: list[Article], pairs: int, seed: int = 0) -> li
     items: list[EvalItem] = []
     for article, question, elided in rng.sample(indexed, min(pairs, len(indexed))):
         if (previous := earlier(article, question)) is not None:
-            base = answerable_item(article, question)
             items.append(
-                _with_turn(
-                    base, f"{question.id}-followup", "followup", elided, _turn(article, previous)
+                replace(
+                    answerable_item(article, question),
+                    id=f"{question.id}-followup",
+                    type="followup",
+                    question=elided,
+                    history=_turn(previous),
                 )
             )
     others = [a for a in articles if a.questions]
     for article, question, _ in rng.sample(indexed, min(pairs, len(indexed))):
         other = rng.choice([a for a in others if a.number != article.number])
-        base = answerable_item(article, question)
         items.append(
-            _with_turn(
-                base,
-                f"{question.id}-switch",
-                "switch",
-                question.text,
-                _turn(other, rng.choice(other.questions)),
+            replace(
+                answerable_item(article, question),
+                id=f"{question.id}-switch",
+                type="switch",
+                history=_turn(rng.choice(other.questions)),
             )
         )
     for article, question, elided in rng.sample(held_out, min(pairs // 10, len(held_out))):
         if (previous := earlier(article, question)) is not None:
-            base = unanswerable_item(question)
             items.append(
-                _with_turn(
-                    base,
-                    f"{question.id}-unanswerable",
-                    "unanswerable",
-                    elided,
-                    _turn(article, previous),
+                replace(
+                    unanswerable_item(question),
+                    id=f"{question.id}-unanswerable",
+                    question=elided,
+                    history=_turn(previous),
                 )
             )
     return items
 
-
-def _with_turn(
-    item: EvalItem, id: str, kind: str, question: str, history: tuple[dict[str, str], ...]
-) -> EvalItem:
-    return EvalItem(id, kind, question, history, item.any, item.all, item.evidence, item.refuse)

@@ -15,6 +15,9 @@ from assistant.selector import Selector
 from assistant.stage import Stage
 from assistant.work import Outcome, Refusal, Refused, Work
 
+# Where a low-confidence reason lists the names asked about that no document mentions.
+UNMENTIONED = "; not in the documents: "
+
 
 class Decide(Stage):
     name = "decide"
@@ -29,8 +32,11 @@ class Decide(Stage):
         question, ranked = work.query.facts, work.ranked
         listed = wants_list(question) and named_list(question, ranked.candidates)
         if ranked.answerable < threshold and not listed:
+            unmentioned = (
+                f"{UNMENTIONED}{'、'.join(ranked.unmentioned)}" if ranked.unmentioned else ""
+            )
             return Refused(
                 Refusal.LOW_CONFIDENCE,
-                f"answerable {ranked.answerable:.2f} < threshold {threshold:.2f}",
+                f"answerable {ranked.answerable:.2f} < threshold {threshold:.2f}{unmentioned}",
             )
         return None

@@ -13,7 +13,7 @@ from collections import Counter
 
 import numpy as np
 
-from assistant.question import Focus, Question
+from assistant.question import Focus, Question, named_words
 from assistant.work import Candidate, Retrieved
 from corpus.japanese import fold
 from index.policy_index import PolicyIndex
@@ -33,6 +33,7 @@ FEATURES: tuple[str, ...] = (
     "chunk_rank",
     "chunk_score",
     "focus_match",
+    "focus_expected",
     "entities",
     "entity_share",
     "quoted_share",
@@ -53,16 +54,19 @@ FEATURES: tuple[str, ...] = (
     "position",
     "question_words",
     "question_unknown",
+    "question_absent",
     "candidates",
     *(f"focus_{focus.value}" for focus in FOCUSES),
 )
 
 
 class TermWeights:
-    """Inverse document frequency of tokens over the indexed chunks (unseen tokens weigh most)."""
+    """Inverse document frequency of tokens over the indexed chunks (unseen tokens weigh most),
+    and the chunks' folded text, to tell whether the documents mention a name at all."""
 
     def __init__(self, index: PolicyIndex) -> None:
         chunks = index.chunks()
+        self.text = fold("\n".join(chunk.text for chunk in chunks))
         df = Counter(token for chunk in chunks for token in set(chunk.tokens))
         self.size = len(chunks)
         self.idf = {t: self._idf(n) for t, n in df.items()}
@@ -77,6 +81,16 @@ class TermWeights:
     def known(self, tokens: tuple[str, ...] | set[str]) -> set[str]:
         """The tokens that occur in the indexed documents at all."""
         return {t for t in tokens if t in self.idf}
+
+    def unmentioned(self, words: frozenset[str]) -> tuple[str, ...]:
+        """Those of ``words`` that no indexed chunk contains, longest first, none inside
+        another (札幌市, not also 札幌)."""
+        absent = sorted((w for w in words if w not in self.text), key=lambda w: (-len(w), w))
+        return tuple(w for i, w in enumerate(absent) if not any(w in a for a in absent[:i]))
+
+    def absent_share(self, words: frozenset[str]) -> float:
+        """The share of ``words`` that no indexed chunk contains (0 when there are none)."""
+        return sum(w not in self.text for w in words) / len(words) if words else 0.0
 
     def share(self, wanted: set[str], found: frozenset[str] | set[str]) -> float:
         total = sum(self[t] for t in wanted)
@@ -159,6 +173,7 @@ def candidate_features(
     wanted = weights.known(question.tokens)
     asked = set(question.tokens)
     unknown = weights.share(set(question.tokens), set(question.tokens) - wanted)
+    absent = weights.absent_share(named_words(question))
     question_bigrams = content_bigrams(question.text)
     cosines = np.array([float(np.dot(c.vector, retrieved.query_vector)) for c in candidates])
     dense_ranks = np.argsort(np.argsort(-cosines))
@@ -193,6 +208,7 @@ def candidate_features(
                 math.log(c.chunk_rank),
                 c.chunk_score,
                 float(bool(question.expects and question.expects.search(text))),
+                float(question.expects is not None),
                 len(question.years) + len(question.places) + len(question.ministries),
                 _entity_share(question, context),
                 _quoted_share(question, text),
@@ -210,6 +226,7 @@ def candidate_features(
                 position,
                 len(asked),
                 unknown,
+                absent,
                 math.log(len(candidates)),
                 *(float(question.focus is focus) for focus in FOCUSES),
             ]
@@ -228,6 +245,8 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "best_name_share",
     "best_entity_share",
     "question_unknown",
+    "question_absent",
+    "focus_missing",
     "question_words",
     "dense_max",
 )
@@ -236,7 +255,8 @@ _COLUMN = {name: i for i, name in enumerate(FEATURES)}
 
 def question_features(features: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """One row of :data:`QUESTION_FEATURES` for a question, from its candidates' feature rows
-    and probabilities: how likely the best ones are, and how well the question is covered."""
+    and probabilities: how likely the best ones are, how well the question is covered, and
+    whether the likeliest three lack the kind of fact asked for (a number, date, name…)."""
     if not len(probabilities):
         return np.zeros(len(QUESTION_FEATURES), dtype=np.float32)
     order = np.argsort(-probabilities)
@@ -254,6 +274,9 @@ def question_features(features: np.ndarray, probabilities: np.ndarray) -> np.nda
             top[_COLUMN["name_share"]],
             top[_COLUMN["entity_share"]],
             top[_COLUMN["question_unknown"]],
+            top[_COLUMN["question_absent"]],
+            top[_COLUMN["focus_expected"]]
+            * (1 - features[order[:3], _COLUMN["focus_match"]].max()),
             top[_COLUMN["question_words"]],
             features[:, _COLUMN["dense"]].max(),
         ],

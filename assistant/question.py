@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from corpus.japanese import fold
-from index.tokenize import noun_compounds, proper_nouns, tokenize
+from index.tokenize import named_kinds, noun_compounds, proper_nouns, tokenize
 
 
 class Focus(StrEnum):
@@ -118,6 +118,9 @@ QUESTION_WORDS = frozenset(
 )
 # Words that say which kind of body is asked for: not the topic in 「どの省庁？」, the topic in
 # 「各府省庁の施策」.
+# fold writes every dated era year as 西暦, so a bare era name (令和何年) is never in folded text.
+ERAS = frozenset("明治 大正 昭和 平成 令和".split())
+LONG_NUMBER = re.compile(r"\d{3,}")  # a year or a figure; any long text holds the shorter ones
 KIND_WORDS = {
     Focus.MINISTRY: frozenset("省庁 府省 省 庁 府".split()),
     Focus.PLACE: frozenset("市 町 村 県 自治体 市町村 都道府県".split()),
@@ -210,4 +213,24 @@ def analyse(text: str) -> Question:
             if len(kept := tuple(n for n in compound if n not in QUESTION_WORDS)) > 1
         ),
         expects=expected_text(focus, norm),
+    )
+
+
+def named_words(question: Question) -> frozenset[str]:
+    """The names, codes, years and long numbers a question is about: what a document that
+    answers it has to mention somewhere."""
+    kinds = named_kinds(question.text)
+    numbers = {n for n in kinds["number"] if LONG_NUMBER.fullmatch(n)}
+    return frozenset(
+        {
+            *kinds["person"],
+            *kinds["place"],
+            *kinds["proper"],
+            *numbers,
+            *question.years,
+            *question.places,
+            *question.ministries,
+            *question.names,
+        }
+        - ERAS
     )

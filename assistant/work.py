@@ -72,11 +72,13 @@ class Retrieved:
 
 @dataclass
 class Ranked:
-    """Candidates best first, each with its probability of answering, and the probability that
-    the documents answer the question at all."""
+    """Candidates best first, each with its probability of answering, the probability that
+    the documents answer the question at all, and the names it asks about that no document
+    mentions."""
 
     candidates: list[Candidate]
     answerable: float
+    unmentioned: tuple[str, ...] = ()
 
 
 @dataclass

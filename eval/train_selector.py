@@ -4,13 +4,16 @@
    held out, as in the JaQuAD task); each question runs the answer path's rephrase and retrieve
    stages, and every retrieved sentence is a row of features, positive when it holds a gold
    answer span on the gold paragraph's page. Negatives: the held-out articles' questions (topic
-   absent) and, for every third answerable question, the same question with the gold
-   paragraph's sentences taken out of its candidates (topic present, fact absent).
+   absent); for every third answerable question, the same question with the gold paragraph's
+   sentences taken out of its candidates (topic present, fact absent); and for every third
+   (the next ones), the question about a name, year or figure of its kind that no indexed
+   article mentions (「1901年に札幌で…」 → 「…函館で…」: topic present, the thing asked about
+   absent), drawn from the held-out articles' questions.
 2. Candidate model: gradient-boosted trees fitted on 80% of the training articles, calibrated
    (isotonic) on the other 20%. Answerability model: a logistic regression over each question's
    summary (:data:`QUESTION_FEATURES`) on those 20%, which the trees never saw.
 3. Validation: JaQuAD dev (the same sample ``python -m eval run --jaquad dev`` asks, with the
-   same gold-paragraph-removed negatives) and the realpdf set. The refusal threshold is the one
+   same two kinds of made negatives) and the realpdf set. The refusal threshold is the one
    that maximises balanced accuracy there (the mean of answerable questions answered and
    unanswerable ones refused, over both sets' questions pooled);
    the runner-up ratio the one with the best mean accuracy whose median answer stays within
@@ -51,10 +54,12 @@ from assistant.features import (
     question_features,
 )
 from assistant.pipeline import organisation_names
+from assistant.question import LONG_NUMBER
 from assistant.rephrase import Rephrase
 from assistant.retrieve import Retrieve
 from assistant.selector import CARD_FILE, MODEL_FILE
 from assistant.work import Retrieved, Turn, Work
+from corpus.japanese import fold
 from eval.dataset import EvalItem, load_items
 from eval.jaquad import all_items, data_dir, eval_items, load_split, write_corpus
 from eval.metrics import squash
@@ -62,12 +67,14 @@ from eval.run import open_eval_index
 from index.policy_index import PolicyIndex
 from index.registry import BUILD_VERSION
 from index.store import data_home
+from index.tokenize import named_kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 REALPDF_QUESTIONS = ROOT / "eval" / "realpdf.jsonl"
 REALPDF_DIR = ROOT.parent / "shared" / "realpdfs"
 CALIBRATION_SHARE = 0.2
 HARD_NEGATIVE_EVERY = 3  # every third answerable training question also asked without its paragraph
+SWAP_EVERY = 3  # and every third (the next ones) about a name that no indexed document mentions
 MAX_MEDIAN_CHARS = 150  # the answer length users asked for (issue: median non-list answer)
 RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: never the runner-up
 SEED = 0
@@ -113,6 +120,34 @@ def without_gold_pages(item: EvalItem, work: Work) -> Retrieved | None:
     return Retrieved(work.retrieved.query_vector, work.retrieved.hits, kept)
 
 
+def absent_names(items: list[EvalItem], weights: TermWeights) -> dict[str, list[str]]:
+    """The questions' person, place and other proper names and long numbers that no indexed
+    chunk mentions (the held-out articles' names, mostly), by kind."""
+    pool: dict[str, set[str]] = {}
+    for item in items:
+        for kind, words in _swappable(fold(item.question)).items():
+            pool.setdefault(kind, set()).update(w for w in words if w not in weights.text)
+    return {kind: sorted(words) for kind, words in pool.items()}
+
+
+def _swappable(text: str) -> dict[str, frozenset[str]]:
+    kinds = dict(named_kinds(text))
+    kinds["number"] = frozenset(n for n in kinds["number"] if LONG_NUMBER.fullmatch(n))
+    return kinds
+
+
+def swapped(question: str, pool: dict[str, list[str]], rng: np.random.Generator) -> str | None:
+    """``question`` about another name of the same kind, one no indexed document mentions
+    (topic present, the thing asked about absent), folded; None when it names nothing to swap."""
+    text = fold(question)
+    named = [(kind, w) for kind, words in _swappable(text).items() for w in sorted(words)]
+    named = [(kind, w) for kind, w in named if pool.get(kind) and w in text]
+    if not named:
+        return None
+    kind, word = named[rng.integers(len(named))]
+    return text.replace(word, pool[kind][rng.integers(len(pool[kind]))])
+
+
 def question_rows(
     index: PolicyIndex, items: list[EvalItem], groups: list[int], hard_negatives: bool
 ) -> list[Rows]:
@@ -121,13 +156,20 @@ def question_rows(
     names = organisation_names(index)
     rephrase = Rephrase(lambda: None, lambda: names)  # type: ignore[arg-type,return-value]
     retrieve = Retrieve(index)
-    rows = []
-    pairs = list(zip(items, groups, strict=True))
-    for number, (item, group) in enumerate(tqdm(pairs, desc="features", unit="q")):
-        work = Work(Turn(item.question, tuple(item.history)))
+    pool = absent_names(items, weights)
+    rng = np.random.default_rng(SEED)
+
+    def asked(question: str, history: tuple[str, ...] = ()) -> Work:
+        work = Work(Turn(question, history))
         rephrase.run(work)
         retrieve.run(work)
         assert work.query is not None and work.retrieved is not None
+        return work
+
+    rows = []
+    pairs = list(zip(items, groups, strict=True))
+    for number, (item, group) in enumerate(tqdm(pairs, desc="features", unit="q")):
+        work = asked(item.question, tuple(item.history))
         features = candidate_features(work.query.facts, work.retrieved, weights)
         rows.append(Rows(item.id, group, features, labels_for(item, work), item.answerable))
         hard = item.answerable and hard_negatives and number % HARD_NEGATIVE_EVERY == 0
@@ -135,6 +177,12 @@ def question_rows(
             features = candidate_features(work.query.facts, rest, weights)
             labels = np.zeros(len(rest.candidates), dtype=np.int8)
             rows.append(Rows(f"{item.id}:without-gold", group, features, labels, False))
+        swap = item.answerable and hard_negatives and number % SWAP_EVERY == 1
+        if swap and (question := swapped(item.question, pool, rng)):
+            other = asked(question)
+            features = candidate_features(other.query.facts, other.retrieved, weights)
+            labels = np.zeros(len(other.retrieved.candidates), dtype=np.int8)
+            rows.append(Rows(f"{item.id}:swapped", group, features, labels, False))
     return rows
 
 
@@ -146,7 +194,8 @@ def cached_rows(
     hard_negatives: bool = False,
 ) -> list[Rows]:
     """``question_rows``, kept in ``path`` for the same features, questions and index."""
-    key = [FEATURES, [i.id for i in items], index.home.name, hard_negatives, BUILD_VERSION]
+    made = [hard_negatives, HARD_NEGATIVE_EVERY, SWAP_EVERY]
+    key = [FEATURES, [i.id for i in items], index.home.name, made, BUILD_VERSION]
     digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
     cache = path.with_name(f"{path.stem}-{digest}.joblib")
     if cache.exists():

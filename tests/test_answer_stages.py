@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.features import FEATURES, TermWeights, candidate_features
 from assistant.pipeline import Assistant
 from assistant.stage import Stage
 from assistant.types import FAILURE, REFUSAL, Citation
@@ -94,6 +95,31 @@ def test_a_question_the_documents_do_not_answer_is_refused_for_low_confidence(
     assert answer.refused and answer.answer == REFUSAL and answer.outcome == "refused"
     assert answer.reason.startswith("low_confidence")
     assert answer.related  # the closest passages are shown instead
+
+
+@pytest.mark.parametrize(
+    ("question", "absent"),
+    [
+        ("札幌市の指定避難所になっている学校は何校？", 1.0),  # 札幌市: in no document
+        ("2027年度までにゼロにするのは何？", 0.0),  # 2027年度: in the plan
+        ("指定避難所になっている学校は何校？", 0.0),  # names nothing
+    ],
+)
+def test_a_name_no_document_mentions_is_a_feature_of_every_candidate(
+    small: Assistant, small_index: PolicyIndex, question: str, absent: float
+) -> None:
+    work, _ = run(small, question)
+    assert work.query is not None and work.retrieved is not None
+    features = candidate_features(work.query.facts, work.retrieved, TermWeights(small_index))
+    assert len(features) and set(features[:, FEATURES.index("question_absent")]) == {absent}
+
+
+def test_a_question_about_a_place_no_document_names_is_refused_saying_so(
+    small: Assistant,
+) -> None:
+    _, outcome = run(small, "札幌市の指定避難所になっている学校は何校ありますか")
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.LOW_CONFIDENCE
+    assert outcome.detail.endswith("not in the documents: 札幌市")
 
 
 def test_nothing_to_search_is_refused_for_no_passage(small: Assistant) -> None:

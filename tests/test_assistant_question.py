@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.question import Focus, analyse
+from assistant.question import Focus, analyse, named_words
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,15 @@ def test_compounds_leave_out_adverbs_and_asking_words() -> None:
 def test_ordinal_and_quoted_phrase() -> None:
     question = analyse("「５本柱」の3つ目は？")
     assert question.ordinal == 3 and question.quoted == ("5本柱",)  # NFKC
+
+
+def test_named_words_are_the_names_years_and_long_numbers_asked_about() -> None:
+    named = named_words(analyse("防衛省は1998年に札幌市で何人を採用した？"))
+    assert {"防衛省", "1998年", "札幌市"} <= named
+    assert "何" not in named  # 何 is tagged as a numeral: it names nothing
+
+
+def test_a_bare_era_name_is_not_a_named_word() -> None:
+    # fold writes 令和6年 as 2024年, so 「令和」 alone never occurs in folded document text
+    assert "令和" not in named_words(analyse("その法律は令和何年に成立した？"))
+    assert "2024年" in named_words(analyse("令和6年に成立した法律は？"))

@@ -188,3 +188,13 @@ def test_asked_values_are_bold_and_a_refusal_says_why() -> None:
     refused = Answer("q", "q", REFUSAL, refused=True, outcome="refused", reason="low_confidence: x")
     assert "回答しなかった理由" in answer_html(refused, "k")
     assert "質問に答えている文とは判断できませんでした" in answer_text(refused)
+
+
+def test_a_refusal_names_what_no_document_mentions() -> None:
+    from assistant.decide import UNMENTIONED
+    from assistant.types import REFUSAL, Answer
+    from ui.render import answer_text
+
+    reason = f"low_confidence: answerable 0.10 < threshold 0.50{UNMENTIONED}札幌市、2031年"
+    refused = Answer("q", "q", REFUSAL, refused=True, outcome="refused", reason=reason)
+    assert "資料には「札幌市」、「2031年」の記載がありません。" in answer_text(refused)

@@ -10,6 +10,7 @@ import html
 import re
 from collections.abc import Callable, Sequence
 
+from assistant.decide import UNMENTIONED
 from assistant.types import Answer, Citation
 
 MAX_QUESTION_CHARS = 500
@@ -254,7 +255,13 @@ def refusal_reason(answer: Answer) -> str:
     if answer.outcome == "failed":
         return f"{REASON_HEADING} 処理中にエラーが起きました。"
     code = answer.reason.split(":", 1)[0]
-    return f"{REASON_HEADING} {REFUSAL_REASONS.get(code, answer.reason)}" if code else ""
+    if not code:
+        return ""
+    reason = f"{REASON_HEADING} {REFUSAL_REASONS.get(code, answer.reason)}"
+    if UNMENTIONED in answer.reason:
+        names = "、".join(f"「{n}」" for n in answer.reason.split(UNMENTIONED, 1)[1].split("、"))
+        reason += f" 資料には{names}の記載がありません。"
+    return reason
 
 
 def answer_text(answer: Answer, notice: str = "") -> str:

@@ -74,7 +74,8 @@ PLACE = re.compile(
     r"|[一-龥ヶ]{1,6}?(?:市|区|町|村)"
 )
 PLACE_SUFFIXES = frozenset("都道府県市区町村")
-MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでともや以、。？?・\s]|$)")
+# followed by a particle, punctuation, a space or a table row's separator (国土交通省｜施策: …)
+MINISTRY = re.compile(r"[一-龥ァ-ヶ]{2,8}?(?:省|庁)(?=[をはがのにでともや以、。？?・｜:\s]|$)")
 QUOTED_PHRASE = re.compile(r"「([^」]+)」")
 # Codes an answer should repeat: Latin letters with digits or dots (GX, CYDER, 5G, Web3.0).
 TERM = re.compile(r"[a-z][a-z0-9.\-]+|\d+[a-z]+")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.rephrase import standalone_question
@@ -99,3 +101,23 @@ def test_the_topic_is_what_stands_before_its_topic_marker() -> None:
     assert standalone_question("キャンセルするにはどうするの？", history).startswith(
         "公民館の利用申請について"
     )
+
+
+def test_a_ministry_named_only_as_a_table_row_label_expands_its_abbreviation(
+    tmp_path: Path,
+) -> None:
+    from assistant.pipeline import organisation_names
+    from assistant.rephrase import expand_abbreviations
+    from index.ingest import Ingestor
+    from index.policy_index import PolicyIndex
+
+    (tmp_path / "plan.md").write_text(
+        "# 研修計画\n\n| 省庁 | 施策 |\n|---|---|\n| 国土交通省 | 3次元モデルの研修 |\n"
+        "| 環境省 | 脱炭素の研修 |\n",
+        encoding="utf-8",
+    )
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([tmp_path / "plan.md"], progress=False).failed
+    names = organisation_names(index)  # the rows read 「国土交通省｜施策: …」
+    assert {"国土交通省", "環境省"} <= names
+    assert expand_abbreviations("国交省の研修は？", names) == "国土交通省の研修は？"

@@ -117,11 +117,11 @@ QUESTION_WORDS = frozenset(
     # words that name the kind of answer wanted (the focus), not the topic
     "期間 時期 人数 割合 日付 数 規模 金額 具体 名前 名称 場所 地域名 担当 所管".split()
 )
-# Words that say which kind of body is asked for: not the topic in 「どの省庁？」, the topic in
-# 「各府省庁の施策」.
 # fold writes every dated era year as 西暦, so a bare era name (令和何年) is never in folded text.
 ERAS = frozenset("明治 大正 昭和 平成 令和".split())
 LONG_NUMBER = re.compile(r"\d{3,}")  # a year or a figure; any long text holds the shorter ones
+# Words that say which kind of body is asked for: not the topic in 「どの省庁？」, the topic in
+# 「各府省庁の施策」.
 KIND_WORDS = {
     Focus.MINISTRY: frozenset("省庁 府省 省 庁 府".split()),
     Focus.PLACE: frozenset("市 町 村 県 自治体 市町村 都道府県".split()),
@@ -217,17 +217,19 @@ def analyse(text: str) -> Question:
     )
 
 
+def names_by_kind(text: str) -> dict[str, frozenset[str]]:
+    """fugashi's person, place and other proper names in ``text``, and its long numbers."""
+    kinds = dict(named_kinds(text))
+    kinds["number"] = frozenset(n for n in kinds["number"] if LONG_NUMBER.fullmatch(n))
+    return kinds
+
+
 def named_words(question: Question) -> frozenset[str]:
     """The names, codes, years and long numbers a question is about: what a document that
     answers it has to mention somewhere."""
-    kinds = named_kinds(question.text)
-    numbers = {n for n in kinds["number"] if LONG_NUMBER.fullmatch(n)}
     return frozenset(
         {
-            *kinds["person"],
-            *kinds["place"],
-            *kinds["proper"],
-            *numbers,
+            *(word for words in names_by_kind(question.text).values() for word in words),
             *question.years,
             *question.places,
             *question.ministries,

@@ -54,7 +54,7 @@ from assistant.features import (
     question_features,
 )
 from assistant.pipeline import organisation_names
-from assistant.question import LONG_NUMBER
+from assistant.question import names_by_kind
 from assistant.rephrase import Rephrase
 from assistant.retrieve import Retrieve
 from assistant.selector import CARD_FILE, MODEL_FILE
@@ -67,7 +67,6 @@ from eval.run import open_eval_index
 from index.policy_index import PolicyIndex
 from index.registry import BUILD_VERSION
 from index.store import data_home
-from index.tokenize import named_kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 REALPDF_QUESTIONS = ROOT / "eval" / "realpdf.jsonl"
@@ -125,22 +124,16 @@ def absent_names(items: list[EvalItem], weights: TermWeights) -> dict[str, list[
     chunk mentions (the held-out articles' names, mostly), by kind."""
     pool: dict[str, set[str]] = {}
     for item in items:
-        for kind, words in _swappable(fold(item.question)).items():
+        for kind, words in names_by_kind(fold(item.question)).items():
             pool.setdefault(kind, set()).update(w for w in words if w not in weights.text)
     return {kind: sorted(words) for kind, words in pool.items()}
-
-
-def _swappable(text: str) -> dict[str, frozenset[str]]:
-    kinds = dict(named_kinds(text))
-    kinds["number"] = frozenset(n for n in kinds["number"] if LONG_NUMBER.fullmatch(n))
-    return kinds
 
 
 def swapped(question: str, pool: dict[str, list[str]], rng: np.random.Generator) -> str | None:
     """``question`` about another name of the same kind, one no indexed document mentions
     (topic present, the thing asked about absent), folded; None when it names nothing to swap."""
     text = fold(question)
-    named = [(kind, w) for kind, words in _swappable(text).items() for w in sorted(words)]
+    named = [(kind, w) for kind, words in names_by_kind(text).items() for w in sorted(words)]
     named = [(kind, w) for kind, w in named if pool.get(kind) and w in text]
     if not named:
         return None
@@ -159,7 +152,7 @@ def question_rows(
     pool = absent_names(items, weights)
     rng = np.random.default_rng(SEED)
 
-    def asked(question: str, history: tuple[str, ...] = ()) -> Work:
+    def asked(question: str, history: tuple[dict[str, str], ...] = ()) -> Work:
         work = Work(Turn(question, history))
         rephrase.run(work)
         retrieve.run(work)

@@ -119,7 +119,8 @@ def read_layout(page: PdfPage) -> PageLayout:
     tables = []
     for table in clean.find_tables():
         if data := pdf_table(table):
-            tables.append((table.bbox, Block("table", header=data.header, rows=data.rows)))
+            block = Block("table", header=data.header, rows=data.rows, row_headers=data.row_headers)
+            tables.append((table.bbox, block))
     flow = [  # spaces left out: pdfminer re-inserts them where characters are apart
         lt
         for lt, char in zip(ltchars, chars, strict=True)

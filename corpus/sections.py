@@ -48,6 +48,7 @@ class Block:
     marker: str = ""  # headings found by marker: the marker class ("circled", "bracket", ...)
     rows: tuple[tuple[str, ...], ...] = ()  # tables: the data rows
     header: tuple[str, ...] = ()  # tables: one flattened header per column ("" where none)
+    row_headers: tuple[tuple[str, ...], ...] = ()  # tables: each row's own, when it has one
 
 
 def heading_marker(text: str) -> str | None:
@@ -184,9 +185,10 @@ def _add_table(
 ) -> list[TableRecord]:
     """One line and one ``table_row`` sentence per data row: ``label｜header: cell…``."""
     label = label_column(block.header, block.rows)
+    headers = block.row_headers or (block.header,) * len(block.rows)
     records = []
-    for row in block.rows:
-        line = row_line(block.header, row, label)
+    for row, header in zip(block.rows, headers, strict=True):
+        line = row_line(header, row, label)
         if not line:
             continue
         start = builder.add_line(line)
@@ -197,7 +199,7 @@ def _add_table(
                 page=builder.number,
                 table=index,
                 row=len(records),
-                header=block.header,
+                header=header,
                 cells=row,
                 label=row[label] if label is not None else "",
                 start=start,

@@ -2,9 +2,12 @@
 
 A PDF table comes from pdfplumber's ruled-cell grid: the header rows are the top row plus every
 row still covered by one of its cells (a vertically merged 「区分」), a header cell spanning
-columns names each of them, and a header is only taken when it holds no value (no bare number).
-Boxed text that pdfplumber also reports as tables (one column, one row, cells of long sentences)
-is not a table and stays in the text flow.
+columns names each of them, and a header is only taken when it holds no value (no bare number;
+a year such as 「30年度」 names a column). Below it, a row of names where the rows around it
+hold figures heads the rows that follow; a table without a header made of name–value column
+pairs (a form) names each value by the cell on its left. Boxed text that pdfplumber also
+reports as tables (one column, one row, cells of long sentences) is not a table and stays in
+the text flow.
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ _VALUE = re.compile(r"^[+\-±−－▲△]?[0-9０-９][0-9０-９,，.．]*\s*\
 _DASHES = ("－", "―", "-", "−", "‐")
 _DAY = re.compile(r"[0-9０-９元]+年[0-9０-９]+月[0-9０-９]+日$")
 _UNIT = re.compile(r"^[^\s0-9０-９。、]{1,4}$")
+_YEAR = re.compile(r"^[0-9０-９]{1,4}年度?$")
 
 
 @dataclass(frozen=True)
 class TableData:
-    """A table's flattened header (one per column, "" where none) and its data rows."""
+    """A table's flattened header (one per column, "" where none), its data rows and each
+    row's own header (the table's, or the names a sub-header row or a form gives)."""
 
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    row_headers: tuple[tuple[str, ...], ...]
 
 
 def rectangular(rows: Sequence[Sequence[str | None]]) -> tuple[tuple[str, ...], ...]:
@@ -49,6 +55,11 @@ def is_value(text: str) -> bool:
     """A number with at most a short unit (「636」「24.6％」「1,070 人」), a dash for none, or
     a date to the day (「昭和31年12月25日」)."""
     return bool(_VALUE.match(text) or _NUMBER.match(text) or _DAY.search(text))
+
+
+def holds_value(text: str) -> bool:
+    """A value, not a year naming a column (「30年度」「2019年」)."""
+    return is_value(text) and not _YEAR.match(text)
 
 
 def clean_cell(raw: str) -> str:
@@ -95,6 +106,65 @@ def continue_labels(
     return tuple(out)
 
 
+def names_columns(top: Sequence[Sequence[str]], below: Sequence[Sequence[str]]) -> bool:
+    """Whether the top rows read as column names: no value, no running text, and no name
+    repeated as a cell of its own column below (「なし」 over 「なし」 is a data row)."""
+    cells = [(c, cell) for row in top for c, cell in enumerate(row) if cell]
+    if any(holds_value(cell) or len(cell) >= LONG_CELL or "。" in cell for _, cell in cells):
+        return False
+    return not any(c > 0 and any(row[c] == cell for row in below) for c, cell in cells)
+
+
+def sub_headers(
+    header: tuple[str, ...], rows: Sequence[tuple[str, ...]]
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Data rows and each one's header: a row naming at least two of the figure columns (text
+    where most rows hold values, with a value in the next row) heads the rows below it in those
+    columns (「現在給水人口(人)｜給水区域面積(km2)」 above 「675｜2.29」), and is no data row."""
+    width = len(header)
+    figures = {
+        c
+        for c in range(width)
+        if (filled := [row[c] for row in rows if row[c]])
+        and sum(map(holds_value, filled)) * 2 > len(filled)
+    }
+    current, kept, headers = header, [], []
+    for i, row in enumerate(rows):
+        named = [c for c in sorted(figures) if row[c]]
+        below = rows[i + 1] if i + 1 < len(rows) else None
+        if (
+            len(named) >= 2
+            and not any(holds_value(row[c]) for c in named)
+            and below is not None
+            and any(holds_value(below[c]) for c in named)
+        ):
+            current = tuple(row[c] if c in named else current[c] for c in range(width))
+            continue
+        kept.append(row)
+        headers.append(current)
+    return kept, headers
+
+
+def form_fields(
+    rows: Sequence[tuple[str, ...]],
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]] | None:
+    """A header-less table of name–value column pairs (a form: 「供用開始年月日｜昭和31年12月25日｜
+    計画給水人口｜1070 人」) as rows of named cells, or None when it is not one: an even width of
+    at least four, and every filled value cell has a name (text, not a figure) on its left."""
+    width = len(rows[0]) if rows else 0
+    if width < 4 or width % 2:
+        return None
+    for row in rows:
+        for name, value in zip(row[::2], row[1::2], strict=True):
+            if value and (not name or holds_value(name)):
+                return None
+    headers, cells = [], []
+    for row in rows:
+        headers.append(tuple(row[i - 1] if i % 2 else "" for i in range(width)))
+        cells.append(tuple("" if i % 2 == 0 and row[i + 1] else row[i] for i in range(width)))
+    return headers, cells
+
+
 def reads_as_text(cells: Sequence[Sequence[str]]) -> bool:
     """Boxed text, not a table: one column or one row used, or mostly long sentences."""
     filled = [cell for row in cells for cell in row if cell]
@@ -116,7 +186,7 @@ def pdf_table(table: PdfTable) -> TableData | None:
     if reads_as_text(cells):
         return None
     depth = grid.header_depth()
-    if depth >= len(cells) or any(is_value(c) for row in cells[:depth] for c in row if c):
+    if depth >= len(cells) or not names_columns(cells[:depth], cells[depth:]):
         depth = 0
     header = tuple(grid.flat_header(cells, depth)) if depth else ("",) * len(cells[0])
     if len(header) > 2 and len(set(header[1:])) == 1:  # one cell across the row: not a header
@@ -124,7 +194,15 @@ def pdf_table(table: PdfTable) -> TableData | None:
     rows = rectangular([row for row in cells[depth:]])
     if not rows:
         return None
-    return TableData(header, continue_labels(rows, label_column(header, rows)))
+    label = label_column(header, rows)
+    rows = continue_labels(rows, label)
+    if any(header):
+        kept, headers = sub_headers(header, rows)
+        return TableData(header, tuple(kept), tuple(headers))
+    if form := form_fields(rows):
+        headers, cells = form
+        return TableData(header, tuple(cells), tuple(headers))
+    return TableData(header, rows, (header,) * len(rows))
 
 
 class _Grid:

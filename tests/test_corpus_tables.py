@@ -125,3 +125,55 @@ def test_row_line_skips_empty_cells_and_writes_headerless_cells_alone() -> None:
     )
     assert row_line(header, ("", "", "", ""), 0) == ""
     assert row_line(("", ""), ("6,077千円", "5,419千円"), None) == "6,077千円｜5,419千円"
+
+
+def _lines(tmp_path: Path, grid: Grid) -> list[str]:
+    pdf = build_pdf(tmp_path / "g.pdf", [[Heading("表"), grid]])
+    document = extract_document(pdf)
+    return [document.page(1).text[r.start : r.end] for r in document.tables]
+
+
+def test_years_name_columns(tmp_path: Path) -> None:
+    grid = Grid(
+        rows=[["区分", "30年度", "31年度"], ["地方債残高", "138,123", "126,885"]],
+        widths=[120, 80, 80],
+    )
+    assert _lines(tmp_path, grid) == ["地方債残高｜30年度: 138,123｜31年度: 126,885"]
+
+
+def test_a_row_of_names_between_figures_heads_the_rows_below(tmp_path: Path) -> None:
+    grid = Grid(
+        rows=[
+            ["人口（人）", "面積(km2)"],
+            ["790", "275.63"],
+            ["現在給水人口(人)", "給水区域面積(km2)"],
+            ["675", "2.29"],
+        ],
+        widths=[130, 130],
+    )
+    assert _lines(tmp_path, grid) == [
+        "人口（人）: 790｜面積(km2): 275.63",
+        "現在給水人口(人): 675｜給水区域面積(km2): 2.29",
+    ]
+
+
+def test_a_form_of_name_value_pairs_names_every_value(tmp_path: Path) -> None:
+    grid = Grid(
+        rows=[
+            ["供用開始年月日", "昭和31年12月25日", "計画給水人口", "1,070人"],
+            ["法適・非適の区分", "非適用", "現在給水人口", "675人"],
+        ],
+        widths=[110, 110, 90, 70],
+    )
+    assert _lines(tmp_path, grid) == [
+        "供用開始年月日: 昭和31年12月25日｜計画給水人口: 1,070人",
+        "法適・非適の区分: 非適用｜現在給水人口: 675人",
+    ]
+
+
+def test_a_first_row_repeated_below_or_of_sentences_is_data_not_header(tmp_path: Path) -> None:
+    grid = Grid(
+        rows=[["委託料", "なし"], ["修繕費", "計画的に修繕する。"], ["広域化", "なし"]],
+        widths=[100, 200],
+    )
+    assert _lines(tmp_path, grid) == ["委託料｜なし", "修繕費｜計画的に修繕する。", "広域化｜なし"]

@@ -47,6 +47,10 @@ TITLE_GAP = 1.5  # font sizes between the lines of one title
 LINE_NUMBERS = 3  # a margin column of at least this many bare numbers is line numbering
 ROW_GAP = 2.5  # font sizes: a short piece this close to the next one on its row joins it
 WIDE_ROW_GAP = 4.0
+# Two short pieces on one row join across this many font sizes: a form's spread-out date
+# (「平成　　30　　年　　3　　月」, gaps up to 5 em in otoineppu_kansui_keiei); bench/extraction.py
+# measures the headings and clean sentences it changes on every benchmark PDF.
+SHORT_PIECES_GAP = 6.0
 SHORT_PIECE = 3  # characters
 SIDE_LABEL = 12  # characters: a short line left of a paragraph's first line labels it
 ROW_TOLERANCE = 2.0  # pt: boxes whose tops differ less than this share a row
@@ -196,21 +200,28 @@ def _same_row(left: LTTextLine, right: LTTextLine) -> bool:
         and isinstance(right, LTTextLineHorizontal)
         and abs(left.height - right.height) <= 2 * SAME_SIZE
         and left.voverlap(right) >= min(left.height, right.height) / 2
-        and 0 <= right.x0 - left.x1 < _row_gap(left) * left.height
+        and 0 <= right.x0 - left.x1 < _row_gap(left, right) * left.height
     )
 
 
-def _row_gap(left: LTTextLine) -> float:
-    """Letter-spaced labels (a last piece of one character) may stand further apart."""
-    return WIDE_ROW_GAP if len(left.get_text().strip().split(" ")[-1]) == 1 else ROW_GAP
+def _row_gap(left: LTTextLine, right: LTTextLine) -> float:
+    """Letter-spaced labels (a last piece of one character) may stand further apart, and two
+    short pieces side by side (a form's 「平成」 and 「30」) further still."""
+    last = left.get_text().strip().split(" ")[-1]
+    if max(len(last), len(right.get_text().strip().split(" ")[0])) <= SHORT_PIECE:
+        return SHORT_PIECES_GAP
+    return WIDE_ROW_GAP if len(last) == 1 else ROW_GAP
+
+
+def _bare(line: LTTextLine) -> str:
+    return line.get_text().strip().replace(" ", "")
 
 
 def _short_piece(left: LTTextLine, right: LTTextLine) -> bool:
     """One side has at most three characters or the left one ends in a colon (「名　：」);
-    a bare number on the left is a margin line number, not part of the line."""
-    left_text = left.get_text().strip().replace(" ", "")
-    right_text = right.get_text().strip().replace(" ", "")
-    if _LINE_NUMBER.match(left_text):
+    a bare number left of a longer piece is a margin line number, not part of the line."""
+    left_text, right_text = _bare(left), _bare(right)
+    if _LINE_NUMBER.match(left_text) and len(right_text) > SHORT_PIECE:
         return False
     return min(len(left_text), len(right_text)) <= SHORT_PIECE or left_text.endswith(("：", ":"))
 

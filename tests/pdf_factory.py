@@ -84,11 +84,16 @@ class Contents:
 
 
 @dataclass(frozen=True)
+class Spread:
+    pieces: Sequence[tuple[float, str]]  # (pt from the left text edge, text) on one row
+
+
+@dataclass(frozen=True)
 class Gap:
     height: float = 12.0
 
 
-Element = Heading | Para | Columns | SideLabel | Box | Grid | Contents | Gap
+Element = Heading | Para | Columns | SideLabel | Box | Grid | Contents | Spread | Gap
 
 
 @dataclass
@@ -160,6 +165,10 @@ def _draw(cursor: _Cursor, element: Element) -> None:
         cursor.y -= BODY
     elif isinstance(element, Grid):
         _grid(cursor, element)
+    elif isinstance(element, Spread):
+        cursor.y -= BODY * LEADING
+        for x, piece in element.pieces:
+            cursor.text(LEFT + x, cursor.y, piece, BODY)
     elif isinstance(element, Contents):
         for entry, page in element.entries:
             cursor.y -= BODY * LEADING

@@ -17,6 +17,7 @@ from tests.pdf_factory import (
     Heading,
     PageSpec,
     Para,
+    Spread,
     build_pdf,
     government_report,
 )
@@ -143,3 +144,10 @@ def test_two_column_page_reads_left_column_first(tmp_path: Path) -> None:
     page = PageSpec([Heading("二段組の頁", size=18), Columns(left, right)])
     document = extract_document(build_pdf(tmp_path / "cols.pdf", [page]))
     assert texts(document, 1) == ["二段組の頁", *left, *right]
+
+
+def test_a_spread_out_form_row_reads_as_one_line(tmp_path: Path) -> None:
+    row = Spread([(0, "策定日："), (60, "平成"), (130, "30"), (160, "年"), (220, "3"), (245, "月")])
+    page = PageSpec([Heading("事業の概要", size=18), row, Gap(24), Para("計画は毎年度見直す。")])
+    document = extract_document(build_pdf(tmp_path / "form.pdf", [page]))
+    assert texts(document, 1) == ["事業の概要", "策定日：平成30年3月", "計画は毎年度見直す。"]

@@ -62,6 +62,11 @@ def holds_value(text: str) -> bool:
     return is_value(text) and not _YEAR.match(text)
 
 
+def is_figure(text: str) -> bool:
+    """A value that is not a dash for none."""
+    return holds_value(text) and text not in _DASHES
+
+
 def clean_cell(raw: str) -> str:
     """One cell's text: lines normalised and joined, letter spacing closed, a unit printed
     above or before its number put after it (「千円\\n2,050,134」 → 「2,050,134千円」)."""
@@ -118,26 +123,17 @@ def names_columns(top: Sequence[Sequence[str]], below: Sequence[Sequence[str]]) 
 def sub_headers(
     header: tuple[str, ...], rows: Sequence[tuple[str, ...]]
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
-    """Data rows and each one's header: a row naming at least two of the figure columns (text
-    where most rows hold values, with a value in the next row) heads the rows below it in those
-    columns (「現在給水人口(人)｜給水区域面積(km2)」 above 「675｜2.29」), and is no data row."""
+    """Data rows and each one's header: a row of names (no value) over a row holding figures
+    (not dashes) under at least two of them, and under at least half, heads the rows below it
+    in those columns (「現在給水人口(人)｜給水区域面積(km2)」 above 「675｜2.29」) and is no
+    data row."""
     width = len(header)
-    figures = {
-        c
-        for c in range(width)
-        if (filled := [row[c] for row in rows if row[c]])
-        and sum(map(holds_value, filled)) * 2 > len(filled)
-    }
     current, kept, headers = header, [], []
     for i, row in enumerate(rows):
-        named = [c for c in sorted(figures) if row[c]]
+        named = [c for c in range(width) if row[c]]
         below = rows[i + 1] if i + 1 < len(rows) else None
-        if (
-            len(named) >= 2
-            and not any(holds_value(row[c]) for c in named)
-            and below is not None
-            and any(holds_value(below[c]) for c in named)
-        ):
+        valued = [c for c in named if below is not None and is_figure(below[c])]
+        if len(valued) >= 2 and len(valued) * 2 >= len(named) and not any(map(holds_value, row)):
             current = tuple(row[c] if c in named else current[c] for c in range(width))
             continue
         kept.append(row)

@@ -177,3 +177,17 @@ def test_a_first_row_repeated_below_or_of_sentences_is_data_not_header(tmp_path:
         widths=[100, 200],
     )
     assert _lines(tmp_path, grid) == ["委託料｜なし", "修繕費｜計画的に修繕する。", "広域化｜なし"]
+
+
+def test_a_row_of_names_over_figures_heads_them_in_a_mixed_table(tmp_path: Path) -> None:
+    grid = Grid(
+        rows=[
+            ["業務名", "業種名", "事業名"],
+            ["法非適用", "水道事業", "簡易水道事業"],
+            ["資金不足比率(％)", "普及率(％)", "家庭料金(円)"],
+            ["-", "92.21", "3,680"],
+        ],
+        widths=[110, 110, 110],
+    )
+    figures = "資金不足比率(％): -｜普及率(％): 92.21｜家庭料金(円): 3,680"
+    assert _lines(tmp_path, grid)[1] == figures

@@ -67,6 +67,12 @@ def _tenths_as_percent(match: re.Match[str]) -> str:
     return f"{float(match.group(1)) * 10:g}%"
 
 
+def has_letter(text: str) -> bool:
+    """Whether ``text`` holds a letter (kana, kanji, latin…), not only figures and marks
+    (「85.00」「【76.78】」 name nothing)."""
+    return any(unicodedata.category(c).startswith("L") for c in text)
+
+
 def nfkc(text: str) -> str:
     """NFKC and lower case: a question or an answer as typed, without rewriting its figures."""
     return unicodedata.normalize("NFKC", text).lower()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import median
 
 from pdfminer.layout import (
@@ -30,9 +30,9 @@ from pdfplumber.page import Page as PdfPage
 from pdfplumber.pdf import PDF
 from pdfplumber.utils import dedupe_chars
 
-from corpus.japanese import normalize
+from corpus.japanese import has_letter, normalize
 from corpus.ocr import OcrLine
-from corpus.sections import Block, body_block
+from corpus.sections import Block, body_block, heading_marker
 from corpus.tables import is_value, pdf_table
 from corpus.textrepair import close_letter_spacing, is_page_number, join_lines, starts_block
 
@@ -427,10 +427,12 @@ def lead_texts(lines: list[Line]) -> tuple[str, ...]:
 
 
 def _side_label(group: list[Line], following: Line) -> bool:
-    """A short line printed left of the next paragraph's first line (「調査目的」) labels it."""
+    """A short line printed left of the next paragraph's first line (「調査目的」) labels it; one
+    beside another heading (titles of charts side by side) is that heading's sibling."""
     line = group[0]
     return (
         len(group) == 1
+        and heading_marker(following.text) is None
         and len(line.text) <= SIDE_LABEL
         and not _SENTENCE_END.search(line.text)
         and following.x0 > line.x1
@@ -439,22 +441,46 @@ def _side_label(group: list[Line], following: Line) -> bool:
     )
 
 
+def _across(line: Line, box: Rect) -> bool:
+    return line.x0 < box[2] and line.x1 > box[0]
+
+
+def _caption(box: Rect, placed: list[tuple[Line, Block]], at: int) -> str:
+    """The heading printed above a table when reading order puts another one before it (a row
+    of charts, each titled above its own table): the nearest heading above that overlaps the
+    table across; "" when it is the heading reading order already gives."""
+    over = [
+        (line, block)
+        for line, block in placed
+        if block.kind == "heading" and line.bottom <= box[1] + ROW_TOLERANCE and _across(line, box)
+    ]
+    if not over:
+        return ""
+    nearest = max(over, key=lambda item: item[0].bottom)[1]
+    before = [block for _, block in placed[:at] if block.kind == "heading"]
+    return "" if before and before[-1] is nearest else nearest.text
+
+
 def page_blocks(layout: PageLayout) -> list[Block]:
     """Headings (level by font size rank on the page), paragraphs, items and tables in order."""
     body = _body_size(layout.lines)
     groups = _paragraphs(layout.lines, body)
+    texts = [join_lines(line.text for line in group) for group in groups]
+    large = [
+        g[0].size >= body + HEADING_DELTA and has_letter(t)
+        for g, t in zip(groups, texts, strict=True)
+    ]
     heading_sizes = sorted(
-        {round(g[0].size * 2) / 2 for g in groups if g[0].size >= body + HEADING_DELTA},
+        {round(g[0].size * 2) / 2 for g, big in zip(groups, large, strict=True) if big},
         reverse=True,
     )
     placed: list[tuple[Line, Block]] = []
-    for i, group in enumerate(groups):
+    for i, (group, text) in enumerate(zip(groups, texts, strict=True)):
         following = groups[i + 1] if i + 1 < len(groups) else None
-        text = join_lines(line.text for line in group)
-        if group[0].size >= body + HEADING_DELTA:
+        if large[i]:
             level = heading_sizes.index(round(group[0].size * 2) / 2) + 1
             block: Block | None = Block("heading", text, level=level)
-        elif following and _side_label(group, following[0]):
+        elif following and has_letter(text) and _side_label(group, following[0]):
             block = Block("heading", text, marker=LABEL)
         else:
             block = body_block(text)
@@ -463,7 +489,7 @@ def page_blocks(layout: PageLayout) -> list[Block]:
     keyed = [((i, 1, 0.0), block) for i, (_, block) in enumerate(placed)]
     for box, table in layout.tables:
         at = next((i for i, (line, _) in enumerate(placed) if line.top > box[1]), len(placed))
-        keyed.append(((at, 0, box[1]), table))
+        keyed.append(((at, 0, box[1]), replace(table, caption=_caption(box, placed, at))))
     return [block for _, block in sorted(keyed, key=lambda item: item[0])]
 
 

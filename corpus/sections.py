@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from corpus.japanese import split_sentences
+from corpus.japanese import has_letter, split_sentences
 from corpus.model import Page, Sentence, TableRecord
 from corpus.tables import label_column, row_line
 from corpus.textrepair import strip_bullet
@@ -49,11 +49,12 @@ class Block:
     rows: tuple[tuple[str, ...], ...] = ()  # tables: the data rows
     header: tuple[str, ...] = ()  # tables: one flattened header per column ("" where none)
     row_headers: tuple[tuple[str, ...], ...] = ()  # tables: each row's own, when it has one
+    caption: str = ""  # tables: the heading printed above it when another one precedes it
 
 
 def heading_marker(text: str) -> str | None:
     """The marker class when a short body-size line reads as a heading (【…】, ◆…, ①…, （…）)."""
-    if len(text) > _MAX_HEADING_CHARS or "。" in text:
+    if len(text) > _MAX_HEADING_CHARS or "。" in text or not has_letter(text):
         return None
     return next((name for name, pattern in _MARKERS if pattern.match(text)), None)
 
@@ -131,7 +132,8 @@ class _Builder:
 
 
 def mark_captions(blocks: list[Block]) -> list[Block]:
-    """A short paragraph (no full stop) just above a table is the table's caption heading."""
+    """A short paragraph (no full stop, some letter) just above a table is the table's caption
+    heading."""
     marked = list(blocks)
     for i, block in enumerate(blocks[:-1]):
         if (
@@ -139,9 +141,24 @@ def mark_captions(blocks: list[Block]) -> list[Block]:
             and blocks[i + 1].kind == "table"
             and len(block.text) <= _MAX_HEADING_CHARS
             and "。" not in block.text
+            and has_letter(block.text)
         ):
             marked[i] = Block("heading", block.text, marker=CAPTION)
     return marked
+
+
+def _under_caption(
+    caption: str, blocks: list[Block], stack: SectionStack, root: str
+) -> tuple[str, ...]:
+    """A table's section: under the heading the layout found printed above it, as if the table
+    came right after that heading (beside other columns, a later heading may have closed it);
+    the open section when there is none."""
+    heading = next((b for b in blocks if b.kind == "heading" and b.text == caption), None)
+    if heading is None or caption == root:
+        return stack.path(root)
+    under = SectionStack(list(stack.entries))
+    under.push(heading)
+    return under.path(root)
 
 
 def assemble_page(number: int, blocks: list[Block], doc_id: str, fallback_root: str) -> PageParts:
@@ -157,7 +174,12 @@ def assemble_page(number: int, blocks: list[Block], doc_id: str, fallback_root: 
     table_count = 0
     for block in blocks:
         if block.kind == "table":
-            rows = _add_table(builder, block, doc_id, (*stack.path(root), *caption), table_count)
+            section = (
+                (*stack.path(root), *caption)
+                if caption
+                else _under_caption(block.caption, blocks, stack, root)
+            )
+            rows = _add_table(builder, block, doc_id, section, table_count)
             tables += rows
             table_count += 1
         elif block.kind == "heading" and block.text:

@@ -2,7 +2,8 @@
 
 Each page is a list of elements drawn top to bottom: headings (optionally letter-spaced or with a
 shadow), wrapped paragraphs, two columns, a side label beside a paragraph, a boxed text, a ruled
-table (multi-row headers, merged cells, units above numbers), a contents list with dot leaders.
+table (multi-row headers, merged cells, units above numbers), titled tables side by side, a
+contents list with dot leaders.
 ``build_pdf`` adds running headers, page-number footers and margin line numbers on request;
 ``scanned_copy`` turns any PDF into an image-only one (each page rendered by pypdfium2) for OCR.
 ``government_report`` builds a complete multi-page document with all of these.
@@ -89,11 +90,19 @@ class Spread:
 
 
 @dataclass(frozen=True)
+class Panels:
+    """Charts side by side, as on a comparison sheet: each a title above a small ruled table."""
+
+    panels: Sequence[tuple[str, Grid]]  # (title, its table), left to right
+    title_size: float = 12.0
+
+
+@dataclass(frozen=True)
 class Gap:
     height: float = 12.0
 
 
-Element = Heading | Para | Columns | SideLabel | Box | Grid | Contents | Spread | Gap
+Element = Heading | Para | Columns | SideLabel | Box | Grid | Contents | Spread | Panels | Gap
 
 
 @dataclass
@@ -165,6 +174,8 @@ def _draw(cursor: _Cursor, element: Element) -> None:
         cursor.y -= BODY
     elif isinstance(element, Grid):
         _grid(cursor, element)
+    elif isinstance(element, Panels):
+        _panels(cursor, element)
     elif isinstance(element, Spread):
         cursor.y -= BODY * LEADING
         for x, piece in element.pieces:
@@ -180,7 +191,7 @@ def _draw(cursor: _Cursor, element: Element) -> None:
         cursor.y -= element.height
 
 
-def _grid(cursor: _Cursor, grid: Grid) -> None:
+def _grid(cursor: _Cursor, grid: Grid, x: float = LEFT) -> None:
     style = ParagraphStyle("cell", fontName=FONT, fontSize=grid.size, leading=grid.size * 1.3)
     cells = [
         [RLParagraph(cell.replace("\n", "<br/>"), style) if cell else "" for cell in row]
@@ -196,8 +207,20 @@ def _grid(cursor: _Cursor, grid: Grid) -> None:
     table.setStyle(TableStyle(commands))
     _, height = table.wrapOn(cursor.canvas, TEXT_WIDTH, HEIGHT)
     cursor.y -= height + 8
-    table.drawOn(cursor.canvas, LEFT, cursor.y)
+    table.drawOn(cursor.canvas, x, cursor.y)
     cursor.y -= 8
+
+
+def _panels(cursor: _Cursor, panels: Panels) -> None:
+    width = TEXT_WIDTH / len(panels.panels)
+    top = cursor.y - panels.title_size * 1.8
+    ends = []
+    for i, (title, grid) in enumerate(panels.panels):
+        cursor.y = top
+        cursor.text(LEFT + i * width, top, title, panels.title_size)
+        _grid(cursor, grid, LEFT + i * width)
+        ends.append(cursor.y)
+    cursor.y = min(ends)
 
 
 def build_pdf(

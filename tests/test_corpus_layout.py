@@ -16,6 +16,7 @@ from tests.pdf_factory import (
     Grid,
     Heading,
     PageSpec,
+    Panels,
     Para,
     Spread,
     build_pdf,
@@ -151,3 +152,28 @@ def test_a_spread_out_form_row_reads_as_one_line(tmp_path: Path) -> None:
     page = PageSpec([Heading("事業の概要", size=18), row, Gap(24), Para("計画は毎年度見直す。")])
     document = extract_document(build_pdf(tmp_path / "form.pdf", [page]))
     assert texts(document, 1) == ["事業の概要", "策定日：平成30年3月", "計画は毎年度見直す。"]
+
+
+def _chart(current: str) -> Grid:
+    rows = [["", "R4", "R5"], ["当該値", "80.1", current], ["平均値", "70.1", "71.2"]]
+    return Grid(rows=rows, widths=[45, 40, 40])
+
+
+def test_charts_side_by_side_each_read_under_their_own_title(tmp_path: Path) -> None:
+    charts = {"①有収率": "82.3", "②料金回収率": "97.0", "③施設利用率": "60.2"}
+    panels = Panels([(title, _chart(value)) for title, value in charts.items()])
+    page = PageSpec([Heading("経営比較分析表", size=18), panels])
+    document = extract_document(build_pdf(tmp_path / "charts.pdf", [page]))
+    rows = [s for s in document.sentences if s.kind == "table_row" and "当該値" in s.text]
+    assert [(s.section, s.text[-4:]) for s in rows] == [
+        (("経営比較分析表", title), value) for title, value in charts.items()
+    ]
+    headings = [s.section for s in document.sentences if s.kind == "heading"]
+    assert headings[1:] == [("経営比較分析表", title) for title in charts]  # siblings, not labels
+
+
+def test_a_figure_printed_large_is_not_a_heading(tmp_path: Path) -> None:
+    page = PageSpec([Heading("料金回収率", size=18), Heading("【76.78】", size=14), Para(PURPOSE)])
+    document = extract_document(build_pdf(tmp_path / "axis.pdf", [page]))
+    assert [s.text for s in document.sentences if s.kind == "heading"] == ["料金回収率"]
+    assert {s.section for s in document.sentences} == {("料金回収率",)}

@@ -148,6 +148,9 @@ def test_sentence_split(text: str, sentences: list[str]) -> None:
         ("約4割", "約40%"),
         ("３．５割", "35%"),
         ("ＫＰＩ", "kpi"),
+        ("当該値｜H27: 45.14｜H28: 49.65", "当該値|2015: 45.14|2016: 49.65"),
+        ("R3.4.1現在", "2021.4.1現在"),
+        ("Ｒ５年度", "2023年度"),
     ],
 )
 def test_fold_writes_one_form_per_date_and_figure(written: str, folded: str) -> None:
@@ -156,3 +159,8 @@ def test_fold_writes_one_form_per_date_and_figure(written: str, folded: str) -> 
 
 def test_fold_leaves_words_that_only_contain_numerals() -> None:
     assert fold("一部の統一的な取組") == "一部の統一的な取組"
+
+
+@pytest.mark.parametrize("text", ["H2ロケット", "基本再生産数(R0)", "AWS S3 bucket", "R64.1"])
+def test_fold_keeps_letters_and_digits_that_are_no_era_year(text: str) -> None:
+    assert fold(text) == text.lower()

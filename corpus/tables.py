@@ -52,8 +52,8 @@ def rectangular(rows: Sequence[Sequence[str | None]]) -> tuple[tuple[str, ...], 
 
 
 def is_value(text: str) -> bool:
-    """A number with at most a short unit (「636」「24.6％」「1,070 人」), a dash for none, or
-    a date to the day (「昭和31年12月25日」)."""
+    """A number with at most a short unit (「636」「24.6％」「2,480 人」), a dash for none, or
+    a date to the day (「昭和45年4月1日」)."""
     return bool(_VALUE.match(text) or _NUMBER.match(text) or _DAY.search(text))
 
 
@@ -125,7 +125,7 @@ def sub_headers(
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """Data rows and each one's header: a row of names (no value) over a row holding figures
     (not dashes) under at least two of them, and under at least half, heads the rows below it
-    in those columns (「現在給水人口(人)｜給水区域面積(km2)」 above 「675｜2.29」) and is no
+    in those columns (「契約件数(件)｜区域面積(km2)」 above 「1,912｜4.75」) and is no
     data row."""
     width = len(header)
     current, kept, headers = header, [], []
@@ -144,7 +144,7 @@ def sub_headers(
 def form_fields(
     rows: Sequence[tuple[str, ...]],
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]] | None:
-    """A header-less table of name–value column pairs (a form: 「供用開始年月日｜昭和31年12月25日｜
+    """A header-less table of name–value column pairs (a form: 「供用開始年月日｜昭和45年4月1日｜
     計画給水人口｜1070 人」) as rows of named cells, or None when it is not one: an even width of
     at least four, and every filled value cell has a name (text, not a figure) on its left."""
     width = len(rows[0]) if rows else 0

@@ -89,14 +89,14 @@ def test_table_rows_sit_under_their_caption_heading(document: ExtractedDocument)
 
 def test_key_value_form_without_header_keeps_cells_in_order(tmp_path: Path) -> None:
     form = Grid(
-        rows=[["供用開始年月日", "昭和31年12月25日"], ["計画給水人口", "1,070人"]],
+        rows=[["供用開始年月日", "昭和45年4月1日"], ["計画給水人口", "2,480人"]],
         widths=[150, 150],
     )
     document = extract_document(build_pdf(tmp_path / "f.pdf", [[Heading("事業の概要"), form]]))
     assert [r.header for r in document.tables] == [("", ""), ("", "")]
     assert document.page(1).text.split("\n")[1:] == [
-        "供用開始年月日｜昭和31年12月25日",
-        "計画給水人口｜1,070人",
+        "供用開始年月日｜昭和45年4月1日",
+        "計画給水人口｜2,480人",
     ]
 
 
@@ -146,28 +146,28 @@ def test_a_row_of_names_between_figures_heads_the_rows_below(tmp_path: Path) -> 
         rows=[
             ["人口（人）", "面積(km2)"],
             ["790", "275.63"],
-            ["現在給水人口(人)", "給水区域面積(km2)"],
-            ["675", "2.29"],
+            ["契約件数(件)", "区域面積(km2)"],
+            ["1,912", "4.75"],
         ],
         widths=[130, 130],
     )
     assert _lines(tmp_path, grid) == [
         "人口（人）: 790｜面積(km2): 275.63",
-        "現在給水人口(人): 675｜給水区域面積(km2): 2.29",
+        "契約件数(件): 1,912｜区域面積(km2): 4.75",
     ]
 
 
 def test_a_form_of_name_value_pairs_names_every_value(tmp_path: Path) -> None:
     grid = Grid(
         rows=[
-            ["供用開始年月日", "昭和31年12月25日", "計画給水人口", "1,070人"],
-            ["法適・非適の区分", "非適用", "現在給水人口", "675人"],
+            ["供用開始年月日", "昭和45年4月1日", "計画給水人口", "2,480人"],
+            ["法適・非適の区分", "非適用", "契約件数", "1,912件"],
         ],
         widths=[110, 110, 90, 70],
     )
     assert _lines(tmp_path, grid) == [
-        "供用開始年月日: 昭和31年12月25日｜計画給水人口: 1,070人",
-        "法適・非適の区分: 非適用｜現在給水人口: 675人",
+        "供用開始年月日: 昭和45年4月1日｜計画給水人口: 2,480人",
+        "法適・非適の区分: 非適用｜契約件数: 1,912件",
     ]
 
 
@@ -185,9 +185,9 @@ def test_a_row_of_names_over_figures_heads_them_in_a_mixed_table(tmp_path: Path)
             ["業務名", "業種名", "事業名"],
             ["法非適用", "水道事業", "簡易水道事業"],
             ["資金不足比率(％)", "普及率(％)", "家庭料金(円)"],
-            ["-", "92.21", "3,680"],
+            ["-", "88.40", "2,950"],
         ],
         widths=[110, 110, 110],
     )
-    figures = "資金不足比率(％): -｜普及率(％): 92.21｜家庭料金(円): 3,680"
+    figures = "資金不足比率(％): -｜普及率(％): 88.40｜家庭料金(円): 2,950"
     assert _lines(tmp_path, grid)[1] == figures

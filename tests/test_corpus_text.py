@@ -148,9 +148,9 @@ def test_sentence_split(text: str, sentences: list[str]) -> None:
         ("約4割", "約40%"),
         ("３．５割", "35%"),
         ("ＫＰＩ", "kpi"),
-        ("当該値｜H27: 45.14｜H28: 49.65", "当該値|2015: 45.14|2016: 49.65"),
+        ("当該値｜H27: 61.30｜H28: 58.02", "当該値|2015: 61.30|2016: 58.02"),
         ("R3.4.1現在", "2021.4.1現在"),
-        ("Ｒ５年度", "2023年度"),
+        ("Ｒ１０年度", "2028年度"),
     ],
 )
 def test_fold_writes_one_form_per_date_and_figure(written: str, folded: str) -> None:

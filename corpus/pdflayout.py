@@ -445,20 +445,20 @@ def _across(line: Line, box: Rect) -> bool:
     return line.x0 < box[2] and line.x1 > box[0]
 
 
-def _caption(box: Rect, placed: list[tuple[Line, Block]], at: int) -> str:
+def _caption(box: Rect, placed: list[tuple[Line, Block]], at: int) -> Block | None:
     """The heading printed above a table when reading order puts another one before it (a row
     of charts, each titled above its own table): the nearest heading above that overlaps the
-    table across; "" when it is the heading reading order already gives."""
+    table across; None when it is the heading reading order already gives."""
     over = [
         (line, block)
         for line, block in placed
         if block.kind == "heading" and line.bottom <= box[1] + ROW_TOLERANCE and _across(line, box)
     ]
     if not over:
-        return ""
+        return None
     nearest = max(over, key=lambda item: item[0].bottom)[1]
     before = [block for _, block in placed[:at] if block.kind == "heading"]
-    return "" if before and before[-1] is nearest else nearest.text
+    return None if before and before[-1] is nearest else nearest
 
 
 def page_blocks(layout: PageLayout) -> list[Block]:

@@ -49,7 +49,7 @@ class Block:
     rows: tuple[tuple[str, ...], ...] = ()  # tables: the data rows
     header: tuple[str, ...] = ()  # tables: one flattened header per column ("" where none)
     row_headers: tuple[tuple[str, ...], ...] = ()  # tables: each row's own, when it has one
-    caption: str = ""  # tables: the heading printed above it when another one precedes it
+    caption: Block | None = None  # tables: the heading printed above it, when another precedes it
 
 
 def heading_marker(text: str) -> str | None:
@@ -148,16 +148,15 @@ def mark_captions(blocks: list[Block]) -> list[Block]:
 
 
 def _under_caption(
-    caption: str, blocks: list[Block], stack: SectionStack, root: str
+    caption: Block | None, title: Block | None, stack: SectionStack, root: str
 ) -> tuple[str, ...]:
     """A table's section: under the heading the layout found printed above it, as if the table
     came right after that heading (beside other columns, a later heading may have closed it);
-    the open section when there is none."""
-    heading = next((b for b in blocks if b.kind == "heading" and b.text == caption), None)
-    if heading is None or caption == root:
+    the open section when there is none or it is the page title."""
+    if caption is None or caption is title:
         return stack.path(root)
     under = SectionStack(list(stack.entries))
-    under.push(heading)
+    under.push(caption)
     return under.path(root)
 
 
@@ -177,7 +176,7 @@ def assemble_page(number: int, blocks: list[Block], doc_id: str, fallback_root: 
             section = (
                 (*stack.path(root), *caption)
                 if caption
-                else _under_caption(block.caption, blocks, stack, root)
+                else _under_caption(block.caption, title_block, stack, root)
             )
             rows = _add_table(builder, block, doc_id, section, table_count)
             tables += rows

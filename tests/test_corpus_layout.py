@@ -177,3 +177,15 @@ def test_a_figure_printed_large_is_not_a_heading(tmp_path: Path) -> None:
     document = extract_document(build_pdf(tmp_path / "axis.pdf", [page]))
     assert [s.text for s in document.sentences if s.kind == "heading"] == ["料金回収率"]
     assert {s.section for s in document.sentences} == {("料金回収率",)}
+
+
+def test_numbered_items_written_1_close_paren_head_what_follows(tmp_path: Path) -> None:
+    roles = {
+        "1)交通計画担当": "路線の再編案を作り、住民説明会を開く。",
+        "2)運行管理担当": "バスの運行を委託先と調整する。",
+    }
+    body = [element for role, duty in roles.items() for element in (Para(role), Para(duty))]
+    page = PageSpec([Heading("担当の役割", size=18), *body])
+    document = extract_document(build_pdf(tmp_path / "roles.pdf", [page]))
+    sections = {s.text: s.section for s in document.sentences if s.kind == "text"}
+    assert sections == {duty: ("担当の役割", role) for role, duty in roles.items()}

@@ -11,6 +11,7 @@ paragraphs and headings (by font size). Pages without a text layer can be read b
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -40,6 +41,8 @@ MARGIN_FRACTION = 0.07  # top/bottom share of the page where running headers and
 HEADING_DELTA = 0.8  # pt above the page's body size that makes a line a heading
 PARAGRAPH_GAP = 0.6  # vertical gap, in font sizes, that starts a new paragraph
 SAME_SIZE = 0.5  # pt: lines within this size difference can share a paragraph
+LINE_GAP_SLACK = 1.2  # a gap this many times the page's usual line gap still continues a line
+MIN_WRAPS = 3  # wrapped lines a page needs before its line gap is trusted
 FULL_LINE = 1.5  # font sizes: a line ending closer than this to its box's right edge is full
 SHADOW_TOLERANCE = 2.0  # pt: the same character this close to another is its shadow
 TITLE_SIZE_SHARE = 0.6  # lines at least this share of the largest size join the title
@@ -365,14 +368,33 @@ def _box_rights(lines: list[Line]) -> dict[int, float]:
     return rights
 
 
-def _continues(previous: Line, line: Line, rights: dict[int, float], body: float) -> bool:
+def _line_gap(lines: list[Line]) -> float:
+    """The page's usual gap below a line that wraps (one reaching the text's right edge) to the
+    next of its size (median of at least ``MIN_WRAPS``; 0 on a page with fewer)."""
+    right = max((line.x1 for line in lines), default=0.0)
+    gaps = [
+        line.top - previous.bottom
+        for previous, line in itertools.pairwise(lines)
+        if abs(line.size - previous.size) <= SAME_SIZE
+        and line.top > previous.bottom
+        and previous.x1 >= right - FULL_LINE * previous.size
+    ]
+    return median(gaps) if len(gaps) >= MIN_WRAPS else 0.0
+
+
+def _continues(
+    previous: Line, line: Line, rights: dict[int, float], line_gap: float, body: float
+) -> bool:
     """``line`` carries on the paragraph that ``previous`` is in."""
     if abs(line.size - previous.size) > SAME_SIZE or starts_block(line.raw):
         return False
     if is_value(previous.text) and is_value(line.text):  # a chart's axis, a column of figures
         return False
     gap = line.top - previous.bottom  # lines of one box are close enough by pdfminer's measure
-    limit = float("inf") if line.box == previous.box else PARAGRAPH_GAP * line.size + 1
+    # across boxes: closer than a paragraph gap or the page's usual line gap (on a double-spaced
+    # page every line is a box of its own: 28 sentences cut at a line end in one of 7 real PDFs)
+    across = max(PARAGRAPH_GAP * line.size + 1, LINE_GAP_SLACK * line_gap)
+    limit = float("inf") if line.box == previous.box else across
     if not -line.size / 2 < gap < limit:
         return False
     if previous.size >= body + HEADING_DELTA:  # a heading wrapped over lines (a title)
@@ -386,10 +408,10 @@ def _continues(previous: Line, line: Line, rights: dict[int, float], body: float
 
 
 def _paragraphs(lines: list[Line], body: float) -> list[list[Line]]:
-    rights = _box_rights(lines)
+    rights, line_gap = _box_rights(lines), _line_gap(lines)
     groups: list[list[Line]] = []
     for line in lines:
-        if groups and _continues(groups[-1][-1], line, rights, body):
+        if groups and _continues(groups[-1][-1], line, rights, line_gap, body):
             groups[-1].append(line)
         else:
             groups.append([line])

@@ -28,7 +28,7 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("circled", r"^[①-⑳㉑-㉟]"),
         ("paren", r"^[（(][^）)]{1,20}[）)]$"),
         ("numparen", r"^[（(][0-9０-９]{1,2}[）)]\s*\S"),
-        ("numclose", r"^[0-9０-９]{1,2}[）)]\s*\S"),  # 1) 人間中心: 64 such lines in 3 of 7 real PDFs
+        ("numclose", r"^[0-9０-９]{1,2}[）)]\s*\S"),  # 1) 人間中心: 32 headings, 2 of 7 real PDFs
         (
             "number",
             r"^(?:第[0-9０-９一二三四五六七八九十]+[章節部]|[0-9０-９]{1,2}(?:[.．]\s?|\s)\S)",

@@ -48,6 +48,7 @@ class Para:
     size: float = BODY
     indent: float = 0.0  # pt from the left text edge
     width: float = TEXT_WIDTH
+    leading: float = LEADING  # line pitch in font sizes (2.0: double-spaced)
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,11 @@ class _Cursor:
         self.line_tops.append(y)
 
 
-def _wrapped(cursor: _Cursor, text: str, x: float, width: float, size: float) -> None:
+def _wrapped(
+    cursor: _Cursor, text: str, x: float, width: float, size: float, leading: float = LEADING
+) -> None:
     for line in break_lines(text, width, size):
-        cursor.y -= size * LEADING
+        cursor.y -= size * leading
         cursor.text(x, cursor.y, line, size)
 
 
@@ -148,7 +151,14 @@ def _draw(cursor: _Cursor, element: Element) -> None:
             canvas.setFillColor(colors.black)
         cursor.text(LEFT, cursor.y, element.text, element.size, element.spacing)
     elif isinstance(element, Para):
-        _wrapped(cursor, element.text, LEFT + element.indent, element.width, element.size)
+        _wrapped(
+            cursor,
+            element.text,
+            LEFT + element.indent,
+            element.width,
+            element.size,
+            element.leading,
+        )
         cursor.y -= element.size * 0.6
     elif isinstance(element, Columns):
         column = (TEXT_WIDTH - 24) / 2

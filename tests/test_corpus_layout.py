@@ -189,3 +189,21 @@ def test_numbered_items_written_1_close_paren_head_what_follows(tmp_path: Path) 
     document = extract_document(build_pdf(tmp_path / "roles.pdf", [page]))
     sections = {s.text: s.section for s in document.sentences if s.kind == "text"}
     assert sections == {duty: ("担当の役割", role) for role, duty in roles.items()}
+
+
+def test_a_double_spaced_paragraph_keeps_its_sentences_whole(tmp_path: Path) -> None:
+    first = (
+        "本計画は、みどり市の路線バスとデマンド交通を一体として見直し、通院や通学、買い物に"
+        "使いやすい運行を令和８年度までに実現することを目指すものであり、各地区の住民の意見を"
+        "踏まえ、運行の実績と利用者の満足度を確かめながら、毎年度その内容を見直すこととする。"
+    )
+    second = "また、運行の実績と利用者の満足度は、年に一度、市のホームページで公表する。"
+    page = PageSpec(
+        [
+            Heading("計画の目的", size=18),
+            Para(first, leading=2.6),
+            Para(second, leading=2.6),
+        ]
+    )
+    document = extract_document(build_pdf(tmp_path / "double.pdf", [page]))
+    assert texts(document, 1) == ["計画の目的", first, second]

@@ -103,6 +103,7 @@ class PageParts:
     page: Page
     sentences: list[Sentence]
     tables: list[TableRecord]
+    open_sections: SectionStack  # the headings still open at the page's end
 
 
 @dataclass
@@ -161,14 +162,23 @@ def _under_caption(
     return under.path(root)
 
 
-def assemble_page(number: int, blocks: list[Block], doc_id: str, fallback_root: str) -> PageParts:
-    """Build the page text (one line per heading, paragraph and table row) and its sentences."""
+def assemble_page(
+    number: int,
+    blocks: list[Block],
+    doc_id: str,
+    fallback_root: str,
+    carried: SectionStack | None = None,
+) -> PageParts:
+    """Build the page text (one line per heading, paragraph and table row) and its sentences.
+
+    A page without a title of its own goes on in the sections ``carried`` over from the page
+    before (a report's section runs across pages; a slide starts afresh under its title)."""
     blocks = mark_captions(blocks)
     title_block = page_title(blocks)
     title = title_block.text if title_block else ""
     root = title or fallback_root
     builder = _Builder(number)
-    stack = SectionStack()
+    stack = SectionStack(list(carried.entries) if carried and not title_block else [])
     tables: list[TableRecord] = []
     caption: tuple[str, ...] = ()  # the caption heading just above a table
     table_count = 0
@@ -199,7 +209,7 @@ def assemble_page(number: int, blocks: list[Block], doc_id: str, fallback_root: 
             builder.add_sentences(stack.path(root), split_sentences(block.text), "text")
         caption = ()
     page = Page(number=number, title=title, text="\n".join(builder.lines))
-    return PageParts(page, builder.sentences, tables)
+    return PageParts(page, builder.sentences, tables, stack)
 
 
 def _add_table(

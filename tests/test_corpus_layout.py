@@ -207,3 +207,17 @@ def test_a_double_spaced_paragraph_keeps_its_sentences_whole(tmp_path: Path) -> 
     )
     document = extract_document(build_pdf(tmp_path / "double.pdf", [page]))
     assert texts(document, 1) == ["計画の目的", first, second]
+
+
+def test_a_section_goes_on_over_a_page_without_a_title(tmp_path: Path) -> None:
+    first = PageSpec([Heading("交通計画", size=18), Para("１ 計画の目的"), Para(PURPOSE)])
+    going_on = PageSpec([Para("あわせて、運行の実績を毎年度公表する。")])
+    titled = PageSpec([Heading("運行の実績", size=18), Para("利用者は前年度より増えた。")])
+    pages = [first, going_on, titled]
+    document = extract_document(build_pdf(tmp_path / "report.pdf", pages))
+    sections = {s.page: s.section for s in document.sentences if s.kind == "text"}
+    assert sections == {
+        1: ("交通計画", "１ 計画の目的"),
+        2: ("交通計画", "１ 計画の目的"),
+        3: ("運行の実績",),
+    }

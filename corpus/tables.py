@@ -172,6 +172,36 @@ def reads_as_text(cells: Sequence[Sequence[str]]) -> bool:
     return long * 2 > len(filled)
 
 
+def _cell_lines(raw: str) -> list[str]:
+    """A cell's printed lines; a stack of single characters (vertical writing: 給\n料) is one."""
+    lines = [line for line in (normalize(t).strip() for t in raw.split("\n")) if line]
+    return ["".join(lines)] if len(lines) > 1 and all(len(t) == 1 for t in lines) else lines
+
+
+def unstacked(raw: Sequence[str]) -> list[list[str]]:
+    """A row printed as several rows without rules between them, one line each (村長 / 副村長
+    beside 578,000円 / 493,000円), as that many cleaned rows; a cell of one line stands in each.
+    Only when every cell has one line or the same number, some cell holds names and another
+    only values; otherwise the row as it is."""
+    lines = [_cell_lines(cell) for cell in raw]
+    depth = max((len(found) for found in lines), default=0)
+    stacked = [found for found in lines if len(found) == depth]
+    if (
+        depth < 2
+        or any(len(found) not in (0, 1, depth) for found in lines)
+        or not any(all(is_value(t) for t in found) for found in stacked)
+        or not any(not any(is_value(t) for t in found) for found in stacked)
+    ):
+        return [[clean_cell(cell) for cell in raw]]
+    return [
+        [
+            clean_cell(found[i] if len(found) == depth else cell)
+            for cell, found in zip(raw, lines, strict=True)
+        ]
+        for i in range(depth)
+    ]
+
+
 def pdf_table(table: PdfTable) -> TableData | None:
     """A pdfplumber table as header + rows, or None when it is boxed text rather than data."""
     raw = table.extract()
@@ -187,7 +217,7 @@ def pdf_table(table: PdfTable) -> TableData | None:
     header = tuple(grid.flat_header(cells, depth)) if depth else ("",) * len(cells[0])
     if len(header) > 2 and len(set(header[1:])) == 1:  # one cell across the row: not a header
         depth, header = 0, ("",) * len(cells[0])
-    rows = rectangular([row for row in cells[depth:]])
+    rows = rectangular([row for raw_row in grid.texts[depth:] for row in unstacked(raw_row)])
     if not rows:
         return None
     label = label_column(header, rows)

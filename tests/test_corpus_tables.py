@@ -191,3 +191,20 @@ def test_a_row_of_names_over_figures_heads_them_in_a_mixed_table(tmp_path: Path)
     )
     figures = "資金不足比率(％): -｜普及率(％): 88.40｜家庭料金(円): 2,950"
     assert _lines(tmp_path, grid)[1] == figures
+
+
+def test_rows_printed_in_one_cell_without_rules_are_rows_of_their_own(tmp_path: Path) -> None:
+    grid = Grid(
+        rows=[
+            ["区分", "", "月額"],
+            ["委\n員", "委員長\n委員", "120,000円\n98,000円"],
+            ["手\n当", "委員長\n委員", "（支給割合）\n2.20月分"],
+        ],
+        spans=[(0, 0, 1, 0)],
+        widths=[30, 90, 120],
+    )
+    assert _lines(tmp_path, grid) == [
+        "委員｜区分: 委員長｜月額: 120,000円",
+        "委員｜区分: 委員｜月額: 98,000円",
+        "手当｜区分: 委員長委員｜月額: （支給割合）2.20月分",
+    ]

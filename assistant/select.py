@@ -2,7 +2,8 @@
 
 A fact or concept question gets its best sentence (and the runner-up when nearly as likely);
 a list question, or a best candidate that is a heading, gets what that heading, lead-in
-sentence or table holds (corpus/outline.py); an ordinal (「3つ目」) picks one item.
+sentence or table holds (corpus/outline.py); an ordinal (「3つ目」) picks one item. A page
+title over sub-headings only holds the page's contents: it answers only a list question.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from assistant.stage import Stage
 from assistant.work import Candidate, Outcome, Selection, Work
 from corpus.japanese import fold
 from corpus.model import ExtractedDocument, Sentence, TableRecord
-from corpus.outline import children, enumeration_after, heading_of, own_section
+from corpus.outline import children, enumeration_after, heading_of, is_page_title, own_section
 from corpus.tables import FIELD_SEPARATOR, HEADER_SEPARATOR
 from index.policy_index import PolicyIndex
 from index.tokenize import token_set
@@ -62,6 +63,16 @@ def names_heading(question: Question, heading: Sentence) -> bool:
     """Whether the question uses most of the words of a heading (the one it asks about)."""
     words = token_set(own_section(heading)[-1])
     return bool(words) and len(words & set(question.tokens)) / len(words) >= NAMED_SHARE
+
+
+def heads_contents(candidate: Candidate) -> bool:
+    """A page title over sub-headings only: what it holds is the page's contents, no answer
+    to a question that does not ask for a list (「音威子府村の…について」 over 別紙３, １総括…)."""
+    sentence = candidate.sentence
+    if not is_page_title(sentence):
+        return False
+    under = children(candidate.document, sentence)
+    return bool(under) and all(s.kind == "heading" for s in under)
 
 
 def wants_list(question: Question) -> bool:
@@ -115,11 +126,12 @@ class Select(Stage):
         if wants_list(question):  # the likeliest candidate that introduces a list
             lists = (self._list(question, c) for c in ranked[:LIST_ANCHORS])
             lead, items = next((found for found in lists if len(found[1]) > 1), (None, []))
-        elif best.sentence.kind == "heading":
+        elif best.sentence.kind == "heading" and not heads_contents(best):
             lead, items = self._list(question, best)
         if items and question.ordinal and question.ordinal <= len(items):
             lead, items = None, [items[question.ordinal - 1]]
-        chosen = [lead, *items] if lead and items else items or self._best(ranked)
+        stated = [c for c in ranked if not heads_contents(c)] or ranked
+        chosen = [lead, *items] if lead and items else items or self._best(stated)
         evidence = [c.evidence() for c in chosen]
         shown = {} if items else self._cells(question, chosen)
         work.selection = Selection(

@@ -277,3 +277,27 @@ def test_a_followup_joined_to_the_last_question_is_ranked_by_its_own_words(
     assert work.query.joined is not None and "所在地" not in work.query.facts.text
     assert isinstance(outcome, Answered) and work.draft is not None
     assert any("新着図書" in c.quote for c in work.draft.citations)
+
+
+FINANCES = """# 北野町の財政状況について
+
+## 総括
+
+## 人件費の状況
+
+| 区分 | 人件費 |
+|---|---|
+| 令和5年度 | 421,000千円 |
+
+## 公債費の状況
+公債費は前年度より減った。
+"""
+
+
+def test_a_page_title_over_sub_headings_is_no_answer_to_a_fact_question(tmp_path: Path) -> None:
+    question = "北野町の財政状況について教えて。人件費はいくら？"
+    work, _ = answered_on(tmp_path, FINANCES, question)
+    assert work.ranked is not None
+    assert work.ranked.candidates[0].sentence.text == "北野町の財政状況について"  # the case
+    assert work.draft is not None and "421,000千円" in work.draft.text
+    assert "総括" not in work.draft.text  # not the page's contents

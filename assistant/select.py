@@ -130,8 +130,7 @@ class Select(Stage):
             lead, items = self._list(question, best)
         if items and question.ordinal and question.ordinal <= len(items):
             lead, items = None, [items[question.ordinal - 1]]
-        stated = [c for c in ranked if not heads_contents(c)] or ranked
-        chosen = [lead, *items] if lead and items else items or self._best(stated)
+        chosen = [lead, *items] if lead and items else items or self._best(ranked)
         evidence = [c.evidence() for c in chosen]
         shown = {} if items else self._cells(question, chosen)
         work.selection = Selection(
@@ -156,8 +155,9 @@ class Select(Stage):
 
     def _best(self, ranked: list[Candidate]) -> list[Candidate]:
         """The best candidate, and the runner-up when nearly as likely; a runner-up that
-        repeats the best one's text (a line printed twice) says nothing more and is passed over."""
-        best, *rest = ranked
+        repeats the best one's text (a line printed twice) says nothing more and is passed over,
+        as is a page title over sub-headings (the page's contents)."""
+        best, *rest = [c for c in ranked if not heads_contents(c)] or ranked
         others = [c for c in rest if fold(c.sentence.text) != fold(best.sentence.text)]
         return [best] + [
             c for c in others[:1] if c.probability >= self.second_ratio() * best.probability

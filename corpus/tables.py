@@ -178,11 +178,11 @@ def _cell_lines(raw: str) -> list[str]:
     return ["".join(lines)] if len(lines) > 1 and all(len(t) == 1 for t in lines) else lines
 
 
-def unstacked(raw: Sequence[str]) -> list[list[str]]:
+def unstacked(raw: Sequence[str]) -> list[list[str]] | None:
     """A row printed as several rows without rules between them, one line each (村長 / 副村長
     beside 578,000円 / 493,000円), as that many cleaned rows; a cell of one line stands in each.
     Only when every cell has one line or the same number, some cell holds names and another
-    only values; otherwise the row as it is."""
+    only values; None otherwise."""
     lines = [_cell_lines(cell) for cell in raw]
     depth = max((len(found) for found in lines), default=0)
     stacked = [found for found in lines if len(found) == depth]
@@ -192,7 +192,7 @@ def unstacked(raw: Sequence[str]) -> list[list[str]]:
         or not any(all(is_value(t) for t in found) for found in stacked)
         or not any(not any(is_value(t) for t in found) for found in stacked)
     ):
-        return [[clean_cell(cell) for cell in raw]]
+        return None
     return [
         [
             clean_cell(found[i] if len(found) == depth else cell)
@@ -217,7 +217,8 @@ def pdf_table(table: PdfTable) -> TableData | None:
     header = tuple(grid.flat_header(cells, depth)) if depth else ("",) * len(cells[0])
     if len(header) > 2 and len(set(header[1:])) == 1:  # one cell across the row: not a header
         depth, header = 0, ("",) * len(cells[0])
-    rows = rectangular([row for raw_row in grid.texts[depth:] for row in unstacked(raw_row)])
+    data = zip(grid.texts[depth:], cells[depth:], strict=True)
+    rows = rectangular([row for raw, clean in data for row in unstacked(raw) or [clean]])
     if not rows:
         return None
     label = label_column(header, rows)

@@ -179,8 +179,8 @@ def _cell_lines(raw: str) -> list[str]:
 
 
 def unstacked(raw: Sequence[str]) -> list[list[str]] | None:
-    """A row printed as several rows without rules between them, one line each (村長 / 副村長
-    beside 578,000円 / 493,000円), as that many cleaned rows; a cell of one line stands in each.
+    """A row printed as several rows without rules between them, one line each (委員長 / 委員
+    beside 120,000円 / 98,000円), as that many cleaned rows; a cell of one line stands in each.
     Only when every cell has one line or the same number, some cell holds names and another
     only values; None otherwise."""
     lines = [_cell_lines(cell) for cell in raw]

@@ -1,6 +1,7 @@
 """Stage — select: the evidence the answer states, from the ranked candidates.
 
 A fact or concept question gets its best sentence (and the runner-up when nearly as likely);
+one asking for no kind of fact (「…はどういう仕事？」) takes it from under a heading it names;
 a list question, or a best candidate that is a heading, gets what that heading, lead-in
 sentence or table holds (corpus/outline.py); an ordinal (「3つ目」) picks one item. A page
 title over sub-headings only holds the page's contents: it answers only a list question.
@@ -26,6 +27,7 @@ CELL_MARGIN = 1.5  # a column is "the one asked about" when it matches this many
 MAX_LIST_ITEMS = 12
 LIST_ANCHORS = 10  # candidates looked at for the heading or lead-in of a list
 NAMED_SHARE = 0.5  # a heading this much of whose words the question uses is the one asked about
+NAMED_WORDS = 2  # and, to be what a question is about, at least this many (not one 【事例】)
 
 
 def table_record(document: ExtractedDocument, row: Sentence) -> TableRecord | None:
@@ -73,6 +75,34 @@ def heads_contents(candidate: Candidate) -> bool:
         return False
     under = children(candidate.document, sentence)
     return bool(under) and all(s.kind == "heading" for s in under)
+
+
+def in_named_section(question: Question, ranked: list[Candidate]) -> list[Candidate]:
+    """``ranked`` with the likeliest sentence under a heading the question names moved first,
+    when the likeliest of all is not under one and names no fewer of the question's entities:
+    「データ・アーキテクトはどういう仕事？」 is answered from the section
+    1)データ・アーキテクト（AR）, not from a table row that mentions it."""
+    asked = set(question.tokens)
+    entities = (*question.years, *question.places, *question.ministries, *question.names)
+
+    def named(c: Candidate) -> bool:
+        s = c.sentence
+        heading = heading_of(c.document, s.page, s.section) if s.kind != "heading" else None
+        if heading is None or not names_heading(question, heading):
+            return False
+        return len(token_set(own_section(heading)[-1]) & asked) >= NAMED_WORDS
+
+    def entities_named(c: Candidate) -> int:
+        context = fold(c.sentence.text + " ".join(c.sentence.section))
+        return sum(e in context for e in entities)
+
+    floor = entities_named(ranked[0])
+    inside = next(
+        (i for i, c in enumerate(ranked) if named(c) and entities_named(c) >= floor), None
+    )
+    if not inside:
+        return ranked
+    return [ranked[inside], *ranked[:inside], *ranked[inside + 1 :]]
 
 
 def wants_list(question: Question) -> bool:
@@ -130,6 +160,8 @@ class Select(Stage):
             lead, items = self._list(question, best)
         if items and question.ordinal and question.ordinal <= len(items):
             lead, items = None, [items[question.ordinal - 1]]
+        if not items and question.focus is Focus.GENERAL:
+            ranked = in_named_section(question, ranked)
         chosen = [lead, *items] if lead and items else items or self._best(ranked)
         evidence = [c.evidence() for c in chosen]
         shown = {} if items else self._cells(question, chosen)

@@ -301,3 +301,25 @@ def test_a_page_title_over_sub_headings_is_no_answer_to_a_fact_question(tmp_path
     assert work.ranked.candidates[0].sentence.text == "北野町の財政状況について"  # the case
     assert work.draft is not None and "421,000千円" in work.draft.text
     assert "総括" not in work.draft.text  # not the page's contents
+
+
+ROLES = """# 緑ヶ丘町データ人材計画
+
+## 人材の種類
+データ整備員の人材は、その仕事の内容に合わせて町の研修で育成する。
+
+## データ整備員
+各課が持つ台帳の項目をそろえ、共通の形式で公開する。
+
+## データ分析員
+集めた統計から施策の効果を測り、議会に報告する。
+"""
+
+
+def test_what_a_named_section_says_answers_a_question_about_its_heading(tmp_path: Path) -> None:
+    """「データ整備員は…」 is answered under the heading データ整備員, not by the sentence
+    elsewhere that mentions it with more of the question's words."""
+    work, quotes = answered_on(tmp_path, ROLES, "データ整備員はどういう仕事をする人材ですか")
+    assert work.ranked is not None
+    assert work.ranked.candidates[0].sentence.section[-1] != "データ整備員"  # the case
+    assert quotes[0] == "各課が持つ台帳の項目をそろえ、共通の形式で公開する。"

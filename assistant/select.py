@@ -37,28 +37,37 @@ def table_record(document: ExtractedDocument, row: Sentence) -> TableRecord | No
 def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> str | None:
     """The row as 「label｜header: cell」 for the cells the question is about: the one whose
     header and text it names (clearly more than any other), and, when it asks for a kind of
-    fact (a figure, a date, a place…), the best-named cell holding that kind; None when no cell
-    stands out (the whole row is stated then)."""
+    fact (a figure, a date, a place…), the best-named cells holding that kind; None when no cell
+    stands out or none holds the kind asked for (the whole row is stated then)."""
     wanted = set(question.tokens)
     cells = [
         (h, c) for h, c in zip(record.header, record.cells, strict=False) if c and c != record.label
     ]
-    scored = sorted(
+    scored = sorted(  # best named first; of equally named cells, the first column
         ((weights.share(wanted, token_set(f"{h} {c}")), i) for i, (h, c) in enumerate(cells)),
-        reverse=True,
+        key=lambda pair: (-pair[0], pair[1]),
     )
     named = [i for share, i in scored[:1] if share > 0]
     if named and len(scored) > 1 and scored[0][0] < CELL_MARGIN * scored[1][0]:
         named = []
     kind = []
     if question.expects and question.focus not in (Focus.REASON, Focus.LIST, Focus.GENERAL):
-        holding = [(share, i) for share, i in scored if question.expects.search(fold(cells[i][1]))]
-        kind = [holding[0][1]] if holding else []
-    shown = list(dict.fromkeys(named + kind))
+        holding = [
+            (share, i) for share, i in scored if question.expects.search(squeezed(cells[i][1]))
+        ]
+        if not holding:  # the named cell alone would hide the figure (「区分: 大学卒」)
+            return None
+        kind = [i for share, i in holding if share == holding[0][0]]
+    shown = sorted(set(named + kind))
     if not shown:
         return None
     parts = [f"{h}{HEADER_SEPARATOR}{c}" if h else c for h, c in (cells[i] for i in shown)]
     return FIELD_SEPARATOR.join(([record.label] if record.label else []) + parts)
+
+
+def squeezed(text: str) -> str:
+    """The folded text without spaces: a cell's 「219,700 円」 holds the figure 219700円."""
+    return "".join(fold(text).split())
 
 
 def names_heading(question: Question, heading: Sentence) -> bool:

@@ -323,3 +323,26 @@ def test_what_a_named_section_says_answers_a_question_about_its_heading(tmp_path
     assert work.ranked is not None
     assert work.ranked.candidates[0].sentence.section[-1] != "データ整備員"  # the case
     assert quotes[0] == "各課が持つ台帳の項目をそろえ、共通の形式で公開する。"
+
+
+PAY = """# 青葉村職員の初任給
+
+## 初任給の状況
+
+| 職種 | 区分 | 青葉村 | 県 |
+|---|---|---|---|
+| 事務職 | 大学卒 | 205,100 円 | 200,400 円 |
+| 技術職 | 大学卒 | 211,300 円 | 209,800 円 |
+"""
+
+
+def test_a_table_row_keeps_the_figure_asked_for_beside_the_cell_the_question_names(
+    tmp_path: Path,
+) -> None:
+    """The question names the 区分 cell (大学卒) and no other, but asks いくら: the answer shows
+    the figures too, though the table writes a space before 円."""
+    question = "青葉村で技術職として大学卒で採用された場合の初任給はいくら？"
+    work, _ = answered_on(tmp_path, PAY, question)
+    assert work.draft is not None
+    first = work.draft.text.split("[1]")[0]
+    assert "大学卒" in first and "211,300 円" in first

@@ -44,6 +44,10 @@ CANDIDATES = 50  # per retriever, before fusion (20 saves ~1 ms at 100k chunks b
 # Dense search ranks a chunk by its best sentence (max-sim): this many nearest sentences are
 # fetched per chunk wanted (a chunk holds ~5–10 sentences, so 4 per chunk still fills k).
 SENTENCES_PER_CHUNK = 4
+# Up to this many sentences dense search is exact (numpy, 150 MB of vectors); Chroma's HNSW
+# returned other neighbours from one process to the next (JaQuAD dev: 1–3 answers changed
+# between runs of the same code), and its own recall@40 against exact search was 0.985.
+EXACT_SENTENCES = 100_000
 Ranking = list[tuple[str, float]]  # (chunk id, score), best first
 
 
@@ -129,6 +133,8 @@ class PolicyIndex:
         self._reconcile_vectors()
         self._bm25 = self._load_or_build_bm25()
         self._bm25_stale = False  # writes mark it; the next search or refresh rebuilds it once
+        self._matrix_lock = threading.Lock()
+        self._matrix: SentenceMatrix | None = None  # for exact dense search, remade on writes
 
     # ---- state -----------------------------------------------------------------------------
     @property
@@ -340,21 +346,38 @@ class PolicyIndex:
         Against a vector of each chunk's whole text, max-sim gained in fusion on JaQuAD dev
         (R@1 0.835 → 0.851, MRR@10 0.891 → 0.901) and held on the realpdf set (R@5 0.867 →
         0.900, MRR@10 0.739 → 0.736), and ingest embeds no chunk texts, which were three
-        quarters of its embedding time (bench/retrieval.py, bench/ingest.py). Chroma is asked
-        for ids and distances only; texts come from the registry."""
+        quarters of its embedding time (bench/retrieval.py, bench/ingest.py). The nearest
+        sentences come from :meth:`_nearest`; texts come from the registry."""
         vector = query_vector or self.embed_model.get_query_embedding(query)
+        best: dict[str, float] = {}
+        for sentence, cosine in self._nearest(vector, k * SENTENCES_PER_CHUNK, doc_ids):
+            chunk_id = self._chunk_of_sentence.get(sentence)  # None: an ingest under way
+            if chunk_id is not None and chunk_id not in best:  # nearest first: its best sentence
+                best[chunk_id] = cosine
+        return list(best.items())[:k]
+
+    def _nearest(
+        self, vector: list[float], n: int, doc_ids: Collection[str] | None
+    ) -> list[tuple[str, float]]:
+        """The ``n`` sentences nearest to ``vector`` with their cosines, nearest first: exact
+        over the registry's sentences up to EXACT_SENTENCES, else Chroma's HNSW."""
+        matrix = self._sentence_matrix()
+        if matrix is not None:
+            return matrix.nearest(np.asarray(vector, dtype=np.float32), n, doc_ids)
         found = self.sentence_collection.query(
             query_embeddings=[vector],
-            n_results=k * SENTENCES_PER_CHUNK,
+            n_results=n,
             where={"doc_id": {"$in": sorted(doc_ids)}} if doc_ids else None,
             include=["distances"],
         )
-        best: dict[str, float] = {}
-        for sentence, distance in zip(found["ids"][0], found["distances"][0], strict=True):
-            chunk_id = self._chunk_of_sentence.get(sentence)  # None: an ingest under way
-            if chunk_id is not None and chunk_id not in best:  # nearest first: its best sentence
-                best[chunk_id] = 1.0 - distance
-        return list(best.items())[:k]
+        return [(s, 1.0 - d) for s, d in zip(found["ids"][0], found["distances"][0], strict=True)]
+
+    def _sentence_matrix(self) -> SentenceMatrix | None:
+        """The registry's sentence vectors as one matrix (None above EXACT_SENTENCES)."""
+        with self._matrix_lock:
+            if self._matrix is None or self._matrix.version != self.version:
+                self._matrix = SentenceMatrix.of(self, list(self.docs.values()))
+            return self._matrix if self._matrix.ids else None
 
     def documents(self) -> list[DocumentSummary]:
         return [
@@ -393,6 +416,49 @@ class PolicyIndex:
         got = self.sentence_collection.get(ids=ids, include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
         return np.array([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
+
+
+@dataclass(frozen=True)
+class SentenceMatrix:
+    """Unit vectors of the indexed sentences, a row per sentence id, for exact search."""
+
+    version: int  # PolicyIndex.version it was read at
+    ids: list[str]  # empty when there were more than EXACT_SENTENCES
+    doc_ids: np.ndarray
+    vectors: np.ndarray
+
+    @classmethod
+    def of(cls, index: PolicyIndex, docs: list[StoredDocument]) -> SentenceMatrix:
+        version = index.version
+        none = cls(version, [], np.zeros(0), np.zeros((0, 0), dtype=np.float32))
+        if sum(len(d.document.sentences) for d in docs) > EXACT_SENTENCES:
+            return none
+        ids, owners, rows = [], [], []
+        for stored in docs:
+            doc_id = stored.document.doc_id
+            wanted = [sentence_id(doc_id, s) for s in stored.document.sentences]
+            if not wanted:
+                continue
+            got = index.sentence_collection.get(ids=wanted, include=["embeddings"])
+            by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+            kept = [i for i in wanted if i in by_id]  # a vector missing: that sentence is skipped
+            ids += kept
+            owners += [doc_id] * len(kept)
+            rows += [by_id[i] for i in kept]
+        if not rows:
+            return none
+        vectors = np.array(rows, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return cls(version, ids, np.array(owners), vectors / np.maximum(norms, 1e-12))
+
+    def nearest(
+        self, vector: np.ndarray, n: int, doc_ids: Collection[str] | None
+    ) -> list[tuple[str, float]]:
+        cosines = self.vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+        if doc_ids:
+            cosines = np.where(np.isin(self.doc_ids, list(doc_ids)), cosines, -np.inf)
+        order = np.argsort(-cosines, kind="stable")[:n]  # ties: the registry's order
+        return [(self.ids[i], float(cosines[i])) for i in order if np.isfinite(cosines[i])]
 
 
 def sentence_id(doc_id: str, sentence: Sentence) -> str:

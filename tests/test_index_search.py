@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from corpus.japanese import fold
-from index.policy_index import PolicyIndex
+from index.policy_index import PolicyIndex, sentence_chunks, sentence_id
 
 DJ, CS = "digital-jinzai", "chihou-sousei-2"
 
@@ -118,3 +119,28 @@ def test_dense_search_ranks_a_chunk_by_its_best_sentence(shipped_index: PolicyIn
                 hit.start <= sentence.start < hit.end
             )
             assert holds_it or sentence.text in hit.text  # or an identical sentence elsewhere
+
+
+QUERY = "地方に仕事をつくる取組"
+
+
+def test_dense_search_is_exact_and_the_same_in_another_process(shipped_index: PolicyIndex) -> None:
+    """Each chunk scores its best sentence's cosine computed over every stored vector, no chunk
+    left out scores higher, and an index opened anew on the folder ranks alike (Chroma's HNSW
+    returned other neighbours from one process to the next)."""
+    vector = shipped_index.embed_model.get_query_embedding(QUERY)
+    best: dict[str, float] = {}
+    for stored in shipped_index.docs.values():
+        owners = sentence_chunks(stored)
+        sentences = stored.document.sentences
+        vectors = shipped_index.sentence_vectors(stored.document.doc_id, sentences)
+        cosines = vectors @ np.asarray(vector) / np.linalg.norm(vectors, axis=1)
+        for sentence, cosine in zip(sentences, cosines, strict=True):
+            chunk = owners[sentence_id(stored.document.doc_id, sentence)]
+            best[chunk] = max(best.get(chunk, -1.0), float(cosine))
+    hits = shipped_index.search(QUERY, k=5, mode="dense", query_vector=vector)
+    assert [h.score for h in hits] == pytest.approx([best[h.chunk_id] for h in hits], abs=1e-5)
+    others = [score for chunk, score in best.items() if chunk not in {h.chunk_id for h in hits}]
+    assert max(others) <= hits[-1].score + 1e-6
+    again = PolicyIndex(shipped_index.home).search(QUERY, k=5, mode="dense", query_vector=vector)
+    assert [(h.chunk_id, h.score) for h in again] == [(h.chunk_id, h.score) for h in hits]

@@ -135,6 +135,7 @@ class PolicyIndex:
         self._bm25_stale = False  # writes mark it; the next search or refresh rebuilds it once
         self._matrix_lock = threading.Lock()
         self._matrix: SentenceMatrix | None = None  # for exact dense search, remade on writes
+        self._blocks: dict[str, VectorBlock] = {}  # each document's rows, kept across remakes
 
     # ---- state -----------------------------------------------------------------------------
     @property
@@ -376,8 +377,32 @@ class PolicyIndex:
         """The registry's sentence vectors as one matrix (None above EXACT_SENTENCES)."""
         with self._matrix_lock:
             if self._matrix is None or self._matrix.version != self.version:
-                self._matrix = SentenceMatrix.of(self, list(self.docs.values()))
+                version, docs = self.version, list(self.docs.values())
+                if sum(len(d.document.sentences) for d in docs) > EXACT_SENTENCES:
+                    self._blocks = {}
+                    self._matrix = SentenceMatrix.empty(version)
+                else:
+                    self._blocks = {d.document.doc_id: self._block(d) for d in docs}
+                    self._matrix = SentenceMatrix.of(version, list(self._blocks.values()))
             return self._matrix if self._matrix.ids else None
+
+    def _block(self, stored: StoredDocument) -> VectorBlock:
+        """A document's sentence ids and vectors: the ones read before while it is unchanged
+        (an upload re-reads only its new documents), else read from Chroma."""
+        kept = self._blocks.get(stored.document.doc_id)
+        if kept is not None and kept.stored is stored:
+            return kept
+        doc_id = stored.document.doc_id
+        wanted = [sentence_id(doc_id, s) for s in stored.document.sentences]
+        got = (
+            self.sentence_collection.get(ids=wanted, include=["embeddings"])
+            if wanted
+            else {"ids": [], "embeddings": []}
+        )
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        ids = [i for i in wanted if i in by_id]  # a vector missing: that sentence is skipped
+        vectors = np.array([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
+        return VectorBlock(stored, ids, vectors)
 
     def documents(self) -> list[DocumentSummary]:
         return [
@@ -419,37 +444,40 @@ class PolicyIndex:
 
 
 @dataclass(frozen=True)
+class VectorBlock:
+    """One stored document's sentence ids and their vectors, rows in the same order."""
+
+    stored: StoredDocument
+    ids: list[str]
+    vectors: np.ndarray
+
+
+@dataclass(frozen=True)
 class SentenceMatrix:
     """Unit vectors of the indexed sentences, a row per sentence id, for exact search."""
 
     version: int  # PolicyIndex.version it was read at
-    ids: list[str]  # empty when there were more than EXACT_SENTENCES
+    ids: list[str]  # empty above EXACT_SENTENCES
     doc_ids: np.ndarray
     vectors: np.ndarray
 
     @classmethod
-    def of(cls, index: PolicyIndex, docs: list[StoredDocument]) -> SentenceMatrix:
-        version = index.version
-        none = cls(version, [], np.zeros(0), np.zeros((0, 0), dtype=np.float32))
-        if sum(len(d.document.sentences) for d in docs) > EXACT_SENTENCES:
-            return none
-        ids, owners, rows = [], [], []
-        for stored in docs:
-            doc_id = stored.document.doc_id
-            wanted = [sentence_id(doc_id, s) for s in stored.document.sentences]
-            if not wanted:
-                continue
-            got = index.sentence_collection.get(ids=wanted, include=["embeddings"])
-            by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-            kept = [i for i in wanted if i in by_id]  # a vector missing: that sentence is skipped
-            ids += kept
-            owners += [doc_id] * len(kept)
-            rows += [by_id[i] for i in kept]
-        if not rows:
-            return none
-        vectors = np.array(rows, dtype=np.float32)
+    def empty(cls, version: int) -> SentenceMatrix:
+        return cls(version, [], np.zeros(0), np.zeros((0, 0), dtype=np.float32))
+
+    @classmethod
+    def of(cls, version: int, blocks: list[VectorBlock]) -> SentenceMatrix:
+        blocks = [b for b in blocks if b.ids]
+        if not blocks:
+            return cls.empty(version)
+        vectors = np.vstack([b.vectors for b in blocks])
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return cls(version, ids, np.array(owners), vectors / np.maximum(norms, 1e-12))
+        return cls(
+            version,
+            [i for b in blocks for i in b.ids],
+            np.array([b.stored.document.doc_id for b in blocks for _ in b.ids]),
+            vectors / np.maximum(norms, 1e-12),
+        )
 
     def nearest(
         self, vector: np.ndarray, n: int, doc_ids: Collection[str] | None

@@ -66,7 +66,7 @@ def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> 
 
 
 def squeezed(text: str) -> str:
-    """The folded text without spaces: a cell's 「219,700 円」 holds the figure 219700円."""
+    """The folded text without spaces: a cell's 「211,300 円」 holds the figure 211300円."""
     return "".join(fold(text).split())
 
 
@@ -89,8 +89,8 @@ def heads_contents(candidate: Candidate) -> bool:
 def in_named_section(question: Question, ranked: list[Candidate]) -> list[Candidate]:
     """``ranked`` with the likeliest sentence under a heading the question names moved first,
     when the likeliest of all is not under one and names no fewer of the question's entities:
-    「データ・アーキテクトはどういう仕事？」 is answered from the section
-    1)データ・アーキテクト（AR）, not from a table row that mentions it."""
+    「データ整備員はどういう仕事？」 is answered from the section データ整備員, not from a
+    sentence elsewhere that mentions it with more of the question's words."""
     asked = set(question.tokens)
     entities = (*question.years, *question.places, *question.ministries, *question.names)
 

@@ -70,10 +70,12 @@ def squeezed(text: str) -> str:
     return "".join(fold(text).split())
 
 
-def names_heading(question: Question, heading: Sentence) -> bool:
-    """Whether the question uses most of the words of a heading (the one it asks about)."""
+def names_heading(question: Question, heading: Sentence, least: int = 1) -> bool:
+    """Whether the question uses most of the words of a heading (the one it asks about), and
+    at least ``least`` of them."""
     words = token_set(own_section(heading)[-1])
-    return bool(words) and len(words & set(question.tokens)) / len(words) >= NAMED_SHARE
+    used = len(words & set(question.tokens))
+    return bool(words) and used >= least and used / len(words) >= NAMED_SHARE
 
 
 def heads_contents(candidate: Candidate) -> bool:
@@ -91,18 +93,15 @@ def in_named_section(question: Question, ranked: list[Candidate]) -> list[Candid
     when the likeliest of all is not under one and names no fewer of the question's entities:
     「データ整備員はどういう仕事？」 is answered from the section データ整備員, not from a
     sentence elsewhere that mentions it with more of the question's words."""
-    asked = set(question.tokens)
     entities = (*question.years, *question.places, *question.ministries, *question.names)
 
     def named(c: Candidate) -> bool:
         s = c.sentence
         heading = heading_of(c.document, s.page, s.section) if s.kind != "heading" else None
-        if heading is None or not names_heading(question, heading):
-            return False
-        return len(token_set(own_section(heading)[-1]) & asked) >= NAMED_WORDS
+        return heading is not None and names_heading(question, heading, NAMED_WORDS)
 
     def entities_named(c: Candidate) -> int:
-        context = fold(c.sentence.text + " ".join(c.sentence.section))
+        context = fold(" ".join((c.sentence.text, *c.sentence.section)))
         return sum(e in context for e in entities)
 
     floor = entities_named(ranked[0])

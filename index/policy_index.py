@@ -392,14 +392,8 @@ class PolicyIndex:
         kept = self._blocks.get(stored.document.doc_id)
         if kept is not None and kept.stored is stored:
             return kept
-        doc_id = stored.document.doc_id
-        wanted = [sentence_id(doc_id, s) for s in stored.document.sentences]
-        got = (
-            self.sentence_collection.get(ids=wanted, include=["embeddings"])
-            if wanted
-            else {"ids": [], "embeddings": []}
-        )
-        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        wanted = [sentence_id(stored.document.doc_id, s) for s in stored.document.sentences]
+        by_id = self._stored_vectors(wanted)
         ids = [i for i in wanted if i in by_id]  # a vector missing: that sentence is skipped
         vectors = np.array([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
         return VectorBlock(stored, ids, vectors)
@@ -438,9 +432,15 @@ class PolicyIndex:
     def sentence_vectors(self, doc_id: str, sentences: Sequence[Sentence]) -> np.ndarray:
         """Stored unit vectors of ``sentences`` (rows in the given order)."""
         ids = [sentence_id(doc_id, s) for s in sentences]
-        got = self.sentence_collection.get(ids=ids, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        by_id = self._stored_vectors(ids)
         return np.array([by_id[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
+
+    def _stored_vectors(self, ids: list[str]) -> dict[str, Sequence[float]]:
+        """The vectors Chroma holds for ``ids``, by id (none asked: none read)."""
+        if not ids:
+            return {}
+        got = self.sentence_collection.get(ids=ids, include=["embeddings"])
+        return dict(zip(got["ids"], got["embeddings"], strict=True))
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ LEAD_IN = re.compile(
 # A demonstrative that opens the follow-up (「それは…」「その期間は…」), not これまで/それぞれ.
 POINTER = re.compile(r"^(それ|その|これ|この|そこ)(?!まで|から|ぞれ|ほど|以外|以上|ら)")
 ASKING_TAIL = re.compile(
-    r"(とは|について|は|を|の|って)?\s*(何|なん|どう|どの|どれ|いつ|どこ|誰|教えて|説明|知りたい|"
-    r"ですか|でしょうか|ますか|ください)[^、]*$"
+    r"(とは|について|は|を|の|って)?\s*(何|なん|どう|どの|どれ|いつ|どこ|誰|いくら|いくつ|"
+    r"教えて|説明|知りたい|ですか|でしょうか|ますか|ください)[^、]*$"
 )
 TRAILING_PARTICLE = re.compile(r"(とは|って|では|は|を|が|の)$")
 # What the previous question asked about its topic (「…の期間」) is not part of the topic.

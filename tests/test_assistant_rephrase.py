@@ -103,6 +103,12 @@ def test_the_topic_is_what_stands_before_its_topic_marker() -> None:
     )
 
 
+@pytest.mark.parametrize("asked", ["いくら", "いくつ"])
+def test_the_topic_leaves_out_how_much_the_last_question_asked(asked: str) -> None:
+    history = turn(f"公民館の利用料って{asked}ですか？")
+    assert standalone_question("じゃあ団体だと？", history) == "公民館の利用料について、団体だと?"
+
+
 def test_a_ministry_named_only_as_a_table_row_label_expands_its_abbreviation(
     tmp_path: Path,
 ) -> None:

@@ -16,7 +16,7 @@ from assistant.features import TermWeights
 from assistant.question import Focus, Question
 from assistant.stage import Stage
 from assistant.work import Candidate, Outcome, Selection, Work
-from corpus.japanese import fold
+from corpus.japanese import fold, has_content
 from corpus.model import ExtractedDocument, Sentence, TableRecord
 from corpus.outline import children, enumeration_after, heading_of, is_page_title, own_section
 from corpus.tables import FIELD_SEPARATOR, HEADER_SEPARATOR
@@ -38,10 +38,13 @@ def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> 
     """The row as 「label｜header: cell」 for the cells the question is about: the one whose
     header and text it names (clearly more than any other), and, when it asks for a kind of
     fact (a figure, a date, a place…), the best-named cells holding that kind; None when no cell
-    stands out or none holds the kind asked for (the whole row is stated then)."""
+    stands out, or none holds the kind asked for and the named cell is named by its text only
+    (the whole row is stated then). Placeholder cells (「－」) hold nothing and are left out."""
     wanted = set(question.tokens)
     cells = [
-        (h, c) for h, c in zip(record.header, record.cells, strict=False) if c and c != record.label
+        (h, c)
+        for h, c in zip(record.header, record.cells, strict=False)
+        if has_content(c) and c != record.label
     ]
     scored = sorted(  # best named first; of equally named cells, the first column
         ((weights.share(wanted, token_set(f"{h} {c}")), i) for i, (h, c) in enumerate(cells)),
@@ -55,7 +58,11 @@ def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> 
         holding = [
             (share, i) for share, i in scored if question.expects.search(squeezed(cells[i][1]))
         ]
-        if not holding:  # the named cell alone would hide the figure (「区分: 大学卒」)
+        # A cell named by its text alone is the row's key, not the value (「区分: 大学卒」 would
+        # hide the salary); one whose column the question names is the value asked for, even in
+        # a unit the question did not foresee (「平均年齢はいくつ」: 43.1歳).
+        by_column = [i for i in named if weights.share(wanted, token_set(cells[i][0])) > 0]
+        if not holding and not by_column:
             return None
         kind = [i for share, i in holding if share == holding[0][0]]
     shown = sorted(set(named + kind))

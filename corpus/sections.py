@@ -70,15 +70,43 @@ def body_block(text: str, item: bool = False) -> Block | None:
     return Block("item" if item or bare != text else "paragraph", bare)
 
 
+# Numbering schemes of headings: a heading numbered after an open one of the same scheme is its
+# sibling, whatever the font sizes say ((5) on one page and (6) on the next, ranked apart).
+_NUMBERED: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("paren", re.compile(r"^[（(]([0-9０-９]{1,2})[）)]")),
+    ("close", re.compile(r"^([0-9０-９]{1,2})[）)]")),
+    ("dot", re.compile(r"^([0-9０-９]{1,2})[.．、]")),
+    ("circled", re.compile(r"^([①-⑳])")),
+)
+
+
+def numbering(text: str) -> tuple[str, int] | None:
+    """The heading's numbering scheme and number: 「(2) 初任給」 → ("paren", 2)."""
+    for scheme, pattern in _NUMBERED:
+        if found := pattern.match(text):
+            digit = found.group(1)
+            number = ord(digit) - ord("①") + 1 if scheme == "circled" else int(digit)
+            return scheme, number
+    return None
+
+
+def follows(heading: Block, open_heading: Block) -> bool:
+    """``heading`` is a later item of the numbered list ``open_heading`` is in."""
+    new, old = numbering(heading.text), numbering(open_heading.text)
+    return bool(new and old and new[0] == old[0] and new[1] > old[1])
+
+
 @dataclass
 class SectionStack:
-    """Open headings below the page title; a heading closes deeper and same-rank ones."""
+    """Open headings below the page title; a heading closes deeper and same-rank ones, and an
+    earlier one of its own numbered list."""
 
     entries: list[Block] = field(default_factory=list)
 
     def push(self, heading: Block) -> None:
         for i, open_heading in enumerate(self.entries):
-            if (open_heading.level, open_heading.marker) == (heading.level, heading.marker):
+            same_rank = (open_heading.level, open_heading.marker) == (heading.level, heading.marker)
+            if same_rank or follows(heading, open_heading):
                 del self.entries[i:]
                 break
         while self.entries and self.entries[-1].level > heading.level:
@@ -90,12 +118,16 @@ class SectionStack:
 
 
 def page_title(blocks: list[Block]) -> Block | None:
-    """The first heading of the page's top level (a slide title), if the page has one."""
+    """The first heading of the page's top level (a slide title), if it opens the page: only
+    headings come before it. One printed below text or a table heads a section that starts
+    mid-page (「(2) 職員の初任給の状況」 under the table the page before began), not the page."""
     headings = [b for b in blocks if b.kind == "heading" and b.level < MARKER_LEVEL]
     if not headings:
         return None
     top = min(h.level for h in headings)
-    return next(h for h in headings if h.level == top)
+    title = next(h for h in headings if h.level == top)
+    opening = blocks[: blocks.index(title)]
+    return title if all(b.kind == "heading" for b in opening) else None
 
 
 @dataclass
@@ -172,7 +204,10 @@ def assemble_page(
     """Build the page text (one line per heading, paragraph and table row) and its sentences.
 
     A page without a title of its own goes on in the sections ``carried`` over from the page
-    before (a report's section runs across pages; a slide starts afresh under its title)."""
+    before (a report's section runs across pages; a slide starts afresh under its title). The
+    next heading of the title's numbered list (「(4) 特殊勤務手当」 on a page that opens with
+    「(3) 地域手当」) ends the title's section: the rest of the page is filed under the
+    document, as a page without a title is."""
     blocks = mark_captions(blocks)
     title_block = page_title(blocks)
     title = title_block.text if title_block else ""
@@ -180,34 +215,31 @@ def assemble_page(
     builder = _Builder(number)
     stack = SectionStack(list(carried.entries) if carried and not title_block else [])
     tables: list[TableRecord] = []
-    caption: tuple[str, ...] = ()  # the caption heading just above a table
+    caption: Block | None = None  # the caption heading just above a table
     table_count = 0
     for block in blocks:
         if block.kind == "table":
-            section = (
-                (*stack.path(root), *caption)
-                if caption
-                else _under_caption(block.caption, title_block, stack, root)
-            )
+            section = _under_caption(caption or block.caption, title_block, stack, root)
             rows = _add_table(builder, block, doc_id, section, table_count)
             tables += rows
             table_count += 1
         elif block.kind == "heading" and block.text:
             builder.add_line(block.text)
             if block.marker == CAPTION:
-                caption = (block.text,)
-                builder.add_sentences(
-                    (*stack.path(root), *caption), [(0, len(block.text))], "heading"
-                )
+                caption = block
+                section = _under_caption(caption, title_block, stack, root)
+                builder.add_sentences(section, [(0, len(block.text))], "heading")
                 continue
             if block is not title_block:
+                if title_block and follows(block, title_block):  # the title's section ends
+                    root, stack = fallback_root, SectionStack()
                 stack.push(block)
             section = (root,) if block is title_block else stack.path(root)
             builder.add_sentences(section, [(0, len(block.text))], "heading")
         elif block.text:
             builder.add_line(block.text)
             builder.add_sentences(stack.path(root), split_sentences(block.text), "text")
-        caption = ()
+        caption = None
     page = Page(number=number, title=title, text="\n".join(builder.lines))
     return PageParts(page, builder.sentences, tables, stack)
 

@@ -221,3 +221,62 @@ def test_a_section_goes_on_over_a_page_without_a_title(tmp_path: Path) -> None:
         2: ("交通計画", "１ 計画の目的"),
         3: ("運行の実績",),
     }
+
+
+def test_a_section_heading_in_the_middle_of_a_page_is_no_page_title(tmp_path: Path) -> None:
+    first = PageSpec(
+        [
+            Heading("職員の給与の状況", size=18),
+            Gap(40),
+            Heading("(1) 職員の平均年齢", size=14),
+            Para("①一般行政職"),
+            Para("一般行政職の平均年齢は38.7歳である。"),
+        ]
+    )
+    second = PageSpec(
+        [
+            Para("②技能労務職"),
+            Para("技能労務職の平均年齢は43.1歳である。"),
+            Heading("(2) 職員の初任給の状況", size=14),
+            Para("大学卒の初任給は196,200円である。"),
+        ]
+    )
+    document = extract_document(build_pdf(tmp_path / "kyuyo.pdf", [first, second]))
+    sections = {s.text: s.section for s in document.sentences if s.kind == "text"}
+    assert sections["技能労務職の平均年齢は43.1歳である。"] == (
+        "職員の給与の状況",
+        "(1) 職員の平均年齢",
+        "②技能労務職",
+    )
+    assert sections["大学卒の初任給は196,200円である。"] == (
+        "職員の給与の状況",
+        "(2) 職員の初任給の状況",
+    )
+
+
+def test_a_numbered_heading_is_the_sibling_of_the_one_before_it_whatever_its_size(
+    tmp_path: Path,
+) -> None:
+    first = PageSpec(
+        [
+            Heading("職員の手当の状況", size=18),
+            Gap(40),
+            Heading("(3) 地域手当", size=14),
+            Para("地域手当は支給していない。"),
+            Heading("(4) 特殊勤務手当", size=12),
+            Para("特殊勤務手当の種類は７である。"),
+        ]
+    )
+    second = PageSpec(
+        [
+            Heading("(5) 時間外勤務手当", size=14),
+            Para("時間外勤務手当の支給実績は3,000千円である。"),
+            Heading("(6) その他の手当", size=12),
+            Para("扶養手当の支給単価は国と同じである。"),
+        ]
+    )
+    document = extract_document(build_pdf(tmp_path / "teate.pdf", [first, second]))
+    sections = {s.text: s.section for s in document.sentences if s.kind == "text"}
+    assert sections["特殊勤務手当の種類は７である。"] == ("職員の手当の状況", "(4) 特殊勤務手当")
+    assert sections["時間外勤務手当の支給実績は3,000千円である。"] == ("(5) 時間外勤務手当",)
+    assert sections["扶養手当の支給単価は国と同じである。"] == ("職員の手当の状況", "(6) その他の手当")

@@ -487,8 +487,14 @@ def _caption(box: Rect, placed: list[tuple[Line, Block]], at: int) -> Block | No
     return None if before and before[-1] is nearest else nearest
 
 
-def page_blocks(layout: PageLayout) -> list[Block]:
-    """Headings (level by font size rank on the page), paragraphs, items and tables in order."""
+def heading_size(size: float) -> float:
+    """A heading's font size to the half point (how headings of one rank compare)."""
+    return round(size * 2) / 2
+
+
+def page_blocks(layout: PageLayout, sizes: list[float] | None = None) -> list[Block]:
+    """Headings (level by font size rank among ``sizes``, the document's heading sizes largest
+    first, else the page's), paragraphs, items and tables in order."""
     body = _body_size(layout.lines)
     groups = _paragraphs(layout.lines, body)
     texts = [join_lines(line.text for line in group) for group in groups]
@@ -496,15 +502,13 @@ def page_blocks(layout: PageLayout) -> list[Block]:
         g[0].size >= body + HEADING_DELTA and has_letter(t)
         for g, t in zip(groups, texts, strict=True)
     ]
-    heading_sizes = sorted(
-        {round(g[0].size * 2) / 2 for g, big in zip(groups, large, strict=True) if big},
-        reverse=True,
-    )
+    page_sizes = {heading_size(g[0].size) for g, big in zip(groups, large, strict=True) if big}
+    heading_sizes = sorted(page_sizes | set(sizes or ()), reverse=True)
     placed: list[tuple[Line, Block]] = []
     for i, (group, text) in enumerate(zip(groups, texts, strict=True)):
         following = groups[i + 1] if i + 1 < len(groups) else None
         if large[i]:
-            level = heading_sizes.index(round(group[0].size * 2) / 2) + 1
+            level = heading_sizes.index(heading_size(group[0].size)) + 1
             block: Block | None = Block("heading", text, level=level)
         elif following and has_letter(text) and _side_label(group, following[0]):
             block = Block("heading", text, marker=LABEL)
@@ -527,10 +531,25 @@ def pdf_pages(pdf: PDF, ocr: OcrReader | None = None) -> list[LaidOutPage]:
             if layout.scanned:
                 layouts[index] = ocr_layout(ocr(index), pdf.pages[index].height)
     drop_running_lines(layouts)
-    pages = []
     for layout in layouts:
         layout.lines = drop_contents(layout.lines)
-        pages.append(
-            LaidOutPage(page_blocks(layout), lead_texts(layout.lines), layout.ocr, layout.scanned)
+    sizes = document_heading_sizes(layouts)
+    return [
+        LaidOutPage(
+            page_blocks(layout, sizes), lead_texts(layout.lines), layout.ocr, layout.scanned
         )
-    return pages
+        for layout in layouts
+    ]
+
+
+def document_heading_sizes(layouts: list[PageLayout]) -> list[float]:
+    """Every page's heading sizes, so that a heading's level means the same on every page (a
+    section opened at 14 pt on one page is closed by the next 14 pt heading on another)."""
+    sizes: set[float] = set()
+    for layout in layouts:
+        body = _body_size(layout.lines)
+        for group in _paragraphs(layout.lines, body):
+            text = join_lines(line.text for line in group)
+            if group[0].size >= body + HEADING_DELTA and has_letter(text):
+                sizes.add(heading_size(group[0].size))
+    return sorted(sizes, reverse=True)

@@ -279,4 +279,31 @@ def test_a_numbered_heading_is_the_sibling_of_the_one_before_it_whatever_its_siz
     sections = {s.text: s.section for s in document.sentences if s.kind == "text"}
     assert sections["特殊勤務手当の種類は７である。"] == ("職員の手当の状況", "(4) 特殊勤務手当")
     assert sections["時間外勤務手当の支給実績は3,000千円である。"] == ("(5) 時間外勤務手当",)
-    assert sections["扶養手当の支給単価は国と同じである。"] == ("職員の手当の状況", "(6) その他の手当")
+    other = sections["扶養手当の支給単価は国と同じである。"]
+    assert other == ("職員の手当の状況", "(6) その他の手当")
+
+
+def test_a_heading_ranks_by_its_size_in_the_whole_document_not_on_its_page(
+    tmp_path: Path,
+) -> None:
+    first = PageSpec(
+        [
+            Heading("地域交通計画", size=18),
+            Gap(40),
+            Heading("基本方針", size=14),
+            Heading("運行の考え方", size=12),
+            Para("路線バスは幹線に集約する。"),
+        ]
+    )
+    second = PageSpec(
+        [
+            Para("デマンド交通は支線を受け持つ。"),
+            Heading("費用の考え方", size=12),
+            Para("運行費は市が負担する。"),
+        ]
+    )
+    document = extract_document(build_pdf(tmp_path / "plan.pdf", [first, second]))
+    sections = {s.text: s.section for s in document.sentences if s.kind == "text"}
+    going_on = sections["デマンド交通は支線を受け持つ。"]
+    assert going_on == ("地域交通計画", "基本方針", "運行の考え方")
+    assert sections["運行費は市が負担する。"] == ("地域交通計画", "基本方針", "費用の考え方")

@@ -1,12 +1,13 @@
 """A page's outline: which heading opens a section, what sits under it, what a lead-in lists.
 
 Sections come from the sentences' section paths (corpus/sections.py); nothing here looks at
-what the headings say.
+what the headings say, except their numbers (①, (1), 1.).
 """
 
 from __future__ import annotations
 
 from corpus.model import ExtractedDocument, Sentence
+from corpus.sections import numbering
 
 SENTENCE_ENDS = "。！？"
 
@@ -57,9 +58,35 @@ def children(document: ExtractedDocument, heading: Sentence) -> list[Sentence]:
 
 def enumeration_after(document: ExtractedDocument, lead: Sentence) -> list[Sentence]:
     """The item lines a lead-in sentence introduces: whole lines, each without a full stop,
-    right after it on its page (empty when fewer than two follow)."""
+    right after it on its page, else the numbered headings right after it (empty when fewer
+    than two follow)."""
     if lead.kind != "text":
         return []
+    return item_lines_after(document, lead) or numbered_headings_after(document, lead)
+
+
+def numbered_headings_after(document: ExtractedDocument, lead: Sentence) -> list[Sentence]:
+    """The headings numbered 1, 2, 3… of one scheme that start right after ``lead`` and stay in
+    its section (「以下の3つの価値を…」 then ① …, ② …, ③ …, each over a paragraph)."""
+    at = document.sentences.index(lead)
+    following = document.sentences[at + 1 :]
+    first = numbering(following[0].text) if following and following[0].kind == "heading" else None
+    if first is None or first[1] != 1:
+        return []
+    items: list[Sentence] = []
+    for s in following:
+        if s.section[: len(lead.section)] != lead.section:
+            break
+        number = numbering(s.text) if s.kind == "heading" else None
+        if number == (first[0], len(items) + 1):
+            items.append(s)
+        elif number and number[0] == first[0]:
+            break
+    return items if len(items) > 1 else []
+
+
+def item_lines_after(document: ExtractedDocument, lead: Sentence) -> list[Sentence]:
+    """Whole lines without a full stop right after ``lead`` on its page."""
     page = document.page(lead.page).text
     items: list[Sentence] = []
     for s in document.sentences:

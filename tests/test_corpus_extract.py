@@ -15,6 +15,7 @@ from corpus.build_pdfs import FONT, register_font
 from corpus.extract import extract_document
 from corpus.manifest import ManifestEntry, load_manifest
 from corpus.model import ExtractedDocument
+from corpus.outline import enumeration_after
 
 DJ, CS = "digital-jinzai", "chihou-sousei-2"
 CS_TITLE = "地方創生2.0の「基本的な考え方」概要"
@@ -285,3 +286,19 @@ def test_shipped_pdf_renamed_is_not_matched_to_the_manifest(
     assert document.doc_id == f"copy-of-{entry.doc_id}"
     assert document.title == entry.title  # from the PDF's Title metadata
     assert document.issuer == ""
+
+
+def test_a_lead_in_introduces_the_numbered_headings_after_it(tmp_path: Path) -> None:
+    source = tmp_path / "koutsu.md"
+    source.write_text(
+        "# みどり市交通計画\n\n## 基本方針\n本計画では、次の3つの方針を定める。\n\n"
+        "### ① 幹線の維持\n路線バスの幹線を維持する。\n\n"
+        "### ② 支線の再編\n支線はデマンド交通に置き換える。\n\n"
+        "### ③ 運賃の見直し\n運賃を市内均一にする。\n\n"
+        "## 計画期間\n計画期間は2030年度までとする。\n",
+        encoding="utf-8",
+    )
+    document = extract_document(source)
+    lead = next(s for s in document.sentences if s.text.startswith("本計画では"))
+    items = [s.text for s in enumeration_after(document, lead)]
+    assert items == ["① 幹線の維持", "② 支線の再編", "③ 運賃の見直し"]

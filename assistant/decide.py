@@ -7,7 +7,11 @@ heading it names (select.named_list): no single sentence of a list need look lik
 A question that names the unit of the figure it asks for (何円, 何%, 何人, 何件…) is refused when
 none of the likeliest sentences states a figure in that unit. Measured with `python -m eval run`
 (12-07): 9 more unanswerable questions refused on the five tuning sets and 2 on the held-out
-fresh4/fresh5 sets, no right answer lost there or on JaQuAD-RAG dev (+1).
+fresh4/fresh5 sets, no right answer lost there or on JaQuAD-RAG dev (+1). Likewise a question
+asking who holds an office (「座長は誰」) is refused when none of them names a person (fugashi's
+人名): 3 more unanswerable questions refused on the tuning sets and 1 on fresh4, no right
+answer lost, JaQuAD-RAG dev unchanged (97 of 107 JaQuAD train answers to such questions are
+names fugashi reads as one; an answer that is a role, 「会長は市長が務める」, is missed).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from assistant.selector import Selector
 from assistant.stage import Stage
 from assistant.work import Candidate, Outcome, Refusal, Refused, Work
 from corpus.japanese import fold
+from index.tokenize import named_kinds
 
 # Where a low-confidence reason lists the names asked about that no document mentions.
 UNMENTIONED = "; not in the documents: "
@@ -36,6 +41,11 @@ def states_figure(candidate: Candidate, unit: re.Pattern[str]) -> bool:
     if candidate.sentence.kind == "table_row":
         return bool(FIGURE.search(text))
     return bool(unit.search(text))
+
+
+def names_person(candidate: Candidate) -> bool:
+    """Whether fugashi reads a person's name in the sentence."""
+    return bool(named_kinds(candidate.sentence.text)["person"])
 
 
 class Decide(Stage):
@@ -64,5 +74,10 @@ class Decide(Stage):
                 Refusal.NO_FIGURE,
                 f"none of the {len(likeliest)} likeliest sentences states a figure in "
                 f"/{question.unit.pattern}/",
+            )
+        if question.office and not any(names_person(c) for c in likeliest):
+            return Refused(
+                Refusal.NO_NAME,
+                f"none of the {len(likeliest)} likeliest sentences names a person",
             )
         return None

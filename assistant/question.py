@@ -89,6 +89,11 @@ NUMBER_TEXT = re.compile(
     r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ|回|個)|約\d"
 )
 DATE_TEXT = re.compile(YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年|か年)|年度末|来年|今後")
+# Who holds an office (「座長は誰」「市長を務めた人は誰」): a person's name answers it.
+OFFICE_HOLDER = re.compile(
+    r"(?:座長|所長|委員長|会長|社長|理事長|議長|院長|校長|局長|部長|代表|大臣|長官|知事|市長|町長"
+    r"|村長|首相|総理|大統領|総裁)[^。?、]{0,10}?(?:誰|だれ)"
+)
 CALENDAR_DAY_ASKED = re.compile(r"日付|何月|何日|年月日|決定日|決ま|決定さ|いつ決|" + THE_DAY)
 CALENDAR_DAY = re.compile(r"\d{1,2}月\d{1,2}日")
 # A sentence that gives a reason or purpose: 「…を進めるためには」「…などにより」「…が不可欠」.
@@ -145,6 +150,7 @@ class Question:
     ordinal: int | None  # 「3つ目は？」 asks for one item of a list
     expects: re.Pattern[str] | None  # what an answer sentence must contain, from the focus
     unit: re.Pattern[str] | None = None  # a figure in the unit the question names (何円, 何%)
+    office: bool = False  # asks who holds an office (「座長は誰」): a person's name answers
 
 
 # The question asks how much or how many: 「率」「人数」 alone are as often its topic
@@ -240,6 +246,7 @@ def analyse(text: str) -> Question:
         ),
         expects=expected_text(focus, norm),
         unit=asked_unit(norm) if focus is Focus.NUMBER else None,
+        office=focus is Focus.PERSON and bool(OFFICE_HOLDER.search(norm)),
     )
 
 

@@ -107,6 +107,7 @@ class Refusal(StrEnum):
     NO_PASSAGE = "no_passage"  # nothing was retrieved
     LOW_CONFIDENCE = "low_confidence"  # the best sentence is unlikely to answer
     NO_FIGURE = "no_figure"  # no likely sentence states a figure in the unit asked for
+    NO_NAME = "no_name"  # who holds an office, and no likely sentence names a person
     NO_VERIFIED_CITATION = "no_verified_citation"  # no quote survived verification
 
 

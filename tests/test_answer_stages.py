@@ -168,10 +168,21 @@ BUDGET = """# みどり市防災予算の概要
 """
 
 
+COUNCIL = """# みどり市防災会議
+
+## 会議の役割
+防災会議は年2回開き、地域防災計画を見直す。
+
+## 専門部会
+専門部会の部会長は山田太郎教授が務める。
+"""
+
+
 @pytest.fixture(scope="module")
 def budgeted(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     folder = tmp_path_factory.mktemp("budget-docs")
-    for name, text in (("kodomo-plan", PLAN), ("bousai-plan", DISASTER), ("budget", BUDGET)):
+    documents = {"kodomo-plan": PLAN, "bousai-plan": DISASTER, "budget": BUDGET, "council": COUNCIL}
+    for name, text in documents.items():
         (folder / f"{name}.md").write_text(text, encoding="utf-8")
     index = PolicyIndex(tmp_path_factory.mktemp("budget-home"))
     assert not Ingestor(index).ingest([folder], progress=False).failed
@@ -200,6 +211,15 @@ def test_a_figure_in_the_unit_asked_for_is_answered(
 ) -> None:
     answer = budgeted.ask(question)
     assert not answer.refused and figure in answer.answer
+
+
+def test_who_holds_an_office_no_likely_sentence_names_is_refused_as_no_name(
+    budgeted: Assistant,
+) -> None:
+    _, outcome = run(budgeted, "防災会議の会長は誰ですか？")
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.NO_NAME
+    answer = budgeted.ask("専門部会の部会長は誰？")
+    assert not answer.refused and "山田太郎" in answer.answer
 
 
 def test_verify_drops_a_statement_whose_quote_is_not_on_its_page(

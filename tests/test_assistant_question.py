@@ -81,3 +81,16 @@ def test_a_question_asking_how_much_in_a_unit_knows_the_unit(
 )
 def test_a_question_that_does_not_ask_how_much_in_a_unit_names_none(question: str) -> None:
     assert analyse(question).unit is None
+
+
+@pytest.mark.parametrize(
+    ("question", "office"),
+    [
+        ("検討会の座長を務めているのは誰ですか", True),
+        ("防災会議の会長は誰？", True),
+        ("最終的な判断の責任は誰にある？", False),  # a role or a body answers it as well
+        ("この制度の対象は誰？", False),
+    ],
+)
+def test_who_holds_an_office_asks_for_a_person_s_name(question: str, office: bool) -> None:
+    assert analyse(question).office is office

@@ -190,6 +190,8 @@ def test_asked_values_are_bold_and_a_refusal_says_why() -> None:
     assert "質問に答えている文とは判断できませんでした" in answer_text(refused)
     refused = Answer("q", "q", REFUSAL, refused=True, outcome="refused", reason="no_figure: x")
     assert "質問の単位で示された数値が見つかりませんでした" in answer_text(refused)
+    refused = Answer("q", "q", REFUSAL, refused=True, outcome="refused", reason="no_name: x")
+    assert "役職に就いている人の名前が見つかりませんでした" in answer_text(refused)
 
 
 def test_a_refusal_names_what_no_document_mentions() -> None:

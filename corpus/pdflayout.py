@@ -61,6 +61,10 @@ SHORT_PIECES_GAP = 6.0
 SHORT_PIECE = 3  # characters
 SIDE_LABEL = 12  # characters: a short line left of a paragraph's first line labels it
 ROW_TOLERANCE = 2.0  # pt: boxes whose tops differ less than this share a row
+# Large one-line texts side by side on one row: a chart's axis or legend labels. On the real PDFs
+# 46 + 40 sentences leave such labels' sections (音威子府村 pp.1–3 and p.5, the AI guideline's
+# annex p.6), no other section changes; realpdf +1, fresh2 +1, no answer lost (12-07).
+LABEL_ROW = 3
 CUT_TOLERANCE = 1.0  # pt two boxes may overlap and still be cut apart
 # pdfminer groups lines and boxes; boxes are put in reading order here (recursive XY-cut):
 # its own box order interleaves distant boxes on pages with tables.
@@ -467,6 +471,11 @@ def _side_label(group: list[Line], following: Line) -> bool:
     )
 
 
+def _titles(line: Line, box: Rect) -> bool:
+    """The line is printed right above the table (within three of its font sizes)."""
+    return _across(line, box) and 0 <= box[1] - line.bottom < 3 * line.size
+
+
 def _across(line: Line, box: Rect) -> bool:
     return line.x0 < box[2] and line.x1 > box[0]
 
@@ -495,6 +504,7 @@ class Paragraphs:
     groups: list[list[Line]]
     texts: list[str]
     large: list[bool]
+    labels: frozenset[int] = frozenset()  # a chart's labels: neither headings nor side labels
 
     def heading_sizes(self) -> set[float]:
         """The font sizes of the page's large paragraphs, to the half point (how headings of one
@@ -516,7 +526,31 @@ def page_paragraphs(layout: PageLayout) -> Paragraphs:
         g[0].size >= body + HEADING_DELTA and has_letter(t)
         for g, t in zip(groups, texts, strict=True)
     ]
-    return Paragraphs(groups, texts, large)
+    labels = _label_row(groups, large, [box for box, _ in layout.tables])
+    large = [big and i not in labels for i, big in enumerate(large)]
+    return Paragraphs(groups, texts, large, labels)
+
+
+def _label_row(groups: list[list[Line]], large: list[bool], tables: list[Rect]) -> frozenset[int]:
+    """Large one-line paragraphs printed side by side, at least :data:`LABEL_ROW` to a row: the
+    categories or legend of a chart (「音威子府村」「類似団体平均」「全国町村平均」 under its
+    bars), not headings. Numbered ones (①有収率) and ones right above a table are the titles
+    of charts side by side."""
+    single = [
+        i
+        for i, group in enumerate(groups)
+        if large[i]
+        and len(group) == 1
+        and heading_marker(group[0].text) is None
+        and not any(_titles(group[0], box) for box in tables)
+    ]
+    labels: set[int] = set()
+    for i in single:
+        line = groups[i][0]
+        row = [j for j in single if abs(groups[j][0].top - line.top) < ROW_TOLERANCE]
+        if len(row) >= LABEL_ROW:
+            labels.add(i)
+    return frozenset(labels)
 
 
 def page_blocks(
@@ -531,7 +565,12 @@ def page_blocks(
         if large[i]:
             level = heading_sizes.index(heading_size(group[0].size)) + 1
             block: Block | None = Block("heading", text, level=level)
-        elif following and has_letter(text) and _side_label(group, following[0]):
+        elif (
+            following
+            and has_letter(text)
+            and i not in paragraphs.labels
+            and _side_label(group, following[0])
+        ):
             block = Block("heading", text, marker=LABEL)
         else:
             block = body_block(text)

@@ -88,6 +88,7 @@ class Contents:
 @dataclass(frozen=True)
 class Spread:
     pieces: Sequence[tuple[float, str]]  # (pt from the left text edge, text) on one row
+    size: float = BODY  # a chart's category labels print larger than the body
 
 
 @dataclass(frozen=True)
@@ -187,9 +188,9 @@ def _draw(cursor: _Cursor, element: Element) -> None:
     elif isinstance(element, Panels):
         _panels(cursor, element)
     elif isinstance(element, Spread):
-        cursor.y -= BODY * LEADING
+        cursor.y -= element.size * LEADING
         for x, piece in element.pieces:
-            cursor.text(LEFT + x, cursor.y, piece, BODY)
+            cursor.text(LEFT + x, cursor.y, piece, element.size)
     elif isinstance(element, Contents):
         for entry, page in element.entries:
             cursor.y -= BODY * LEADING

@@ -172,6 +172,41 @@ def test_charts_side_by_side_each_read_under_their_own_title(tmp_path: Path) -> 
     assert headings[1:] == [("経営比較分析表", title) for title in charts]  # siblings, not labels
 
 
+def test_a_chart_s_labels_in_a_row_are_no_headings(tmp_path: Path) -> None:
+    """Category labels under a chart's bars print larger than the body, side by side; they
+    neither open sections nor keep the next numbered heading from closing its predecessor."""
+    labels = Spread([(20, "みどり市"), (160, "類似団体平均"), (310, "全国平均")], size=12)
+    first = PageSpec(
+        [
+            Heading("みどり市の給与の状況", size=18),
+            Heading("(3) 給与水準の状況", size=14),
+            Para("給与水準は全国平均を下回っている。"),
+            Gap(60),
+            labels,
+            Para("（注）指数は各年4月1日現在の値である。"),
+        ]
+    )
+    second = PageSpec([Heading("(4) 給与改定の状況", size=14), Para("本年度の改定は行わない。")])
+    document = extract_document(build_pdf(tmp_path / "chart-labels.pdf", [first, second]))
+    sections = {s.text: s.section for s in document.sentences if s.kind == "text"}
+    assert sections["（注）指数は各年4月1日現在の値である。"] == (
+        "みどり市の給与の状況",
+        "(3) 給与水準の状況",
+    )
+    assert sections["本年度の改定は行わない。"] == ("(4) 給与改定の状況",)
+    headings = {s.text for s in document.sentences if s.kind == "heading"}
+    assert not headings & {"みどり市", "類似団体平均", "全国平均"}
+
+
+def test_large_titles_of_tables_side_by_side_stay_headings(tmp_path: Path) -> None:
+    charts = {"有収率": "82.3", "料金回収率": "97.0", "施設利用率": "60.2"}
+    panels = Panels([(title, _chart(value)) for title, value in charts.items()], title_size=14)
+    page = PageSpec([Heading("経営比較分析表", size=18), Para(PURPOSE), panels])
+    document = extract_document(build_pdf(tmp_path / "titled-charts.pdf", [page]))
+    headings = [s.text for s in document.sentences if s.kind == "heading"]
+    assert headings == ["経営比較分析表", *charts]
+
+
 def test_a_figure_printed_large_is_not_a_heading(tmp_path: Path) -> None:
     page = PageSpec([Heading("料金回収率", size=18), Heading("【76.78】", size=14), Para(PURPOSE)])
     document = extract_document(build_pdf(tmp_path / "axis.pdf", [page]))

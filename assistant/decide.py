@@ -69,11 +69,11 @@ class Decide(Stage):
                 f"answerable {ranked.answerable:.2f} < threshold {threshold:.2f}{unmentioned}",
             )
         likeliest = ranked.candidates[:FIGURE_CANDIDATES]
-        if question.unit and not any(states_figure(c, question.unit) for c in likeliest):
+        if question.unit and not any(states_figure(c, question.unit.figure) for c in likeliest):
             return Refused(
                 Refusal.NO_FIGURE,
                 f"none of the {len(likeliest)} likeliest sentences states a figure in "
-                f"/{question.unit.pattern}/",
+                f"{question.unit.name}",
             )
         if question.office and not any(names_person(c) for c in likeliest):
             return Refused(

@@ -101,18 +101,43 @@ CALENDAR_DAY_ASKED = re.compile(r"日付|何月|何日|年月日|決定日|決�
 CALENDAR_DAY = re.compile(r"\d{1,2}月\d{1,2}日")
 # A sentence that gives a reason or purpose: 「…を進めるためには」「…などにより」「…が不可欠」.
 REASON_TEXT = re.compile(r"ため|ので|により|によって|ことから|背景|不可欠|必要|原因|要因|目指|目的")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit a number question can name: its name, how a question asks for it, and how a
+    sentence states a figure in it."""
+
+    name: str
+    asked: re.Pattern[str]
+    figure: re.Pattern[str]
+
+
 # For a number question, the unit the answer must carry when the question names one.
-UNITS: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
-    (re.compile(r"いくら|金額|予算|費用|額|何円"), re.compile(r"\d[\d,.]*(?:千|百|万|億|兆)*円")),
-    (
+UNITS: tuple[Unit, ...] = (
+    Unit(
+        "円",
+        re.compile(r"いくら|金額|予算|費用|額|何円"),
+        re.compile(r"\d[\d,.]*(?:千|百|万|億|兆)*円"),
+    ),
+    Unit(
+        "%",
         re.compile(r"何%|何パーセント|割合|率|何割"),
         re.compile(r"\d+(?:\.\d+)?(?:%|割)|\d+分の\d+|\d+/\d+"),  # 補助率 2分の1, 3/4
     ),
-    (re.compile(r"何(?:人|万人|名)|人数"), re.compile(r"\d[\d.]*(?:万|千)?(?:\d+千)?(?:人|名)")),
-    (re.compile(f"いくつ|何(?:{COUNTERS})"), re.compile(rf"\d+(?:{COUNTERS}|市町村|地域)")),
-    (re.compile(r"何歳"), re.compile(r"\d+(?:\.\d+)?歳")),
-    (re.compile(r"何倍"), re.compile(r"\d+(?:\.\d+)?倍")),
-    (re.compile(r"何回|回数"), re.compile(r"\d+回")),
+    Unit(
+        "人",
+        re.compile(r"何(?:人|万人|名)|人数"),
+        re.compile(r"\d[\d.]*(?:万|千)?(?:\d+千)?(?:人|名)"),
+    ),
+    Unit(
+        "件",  # any counter of things
+        re.compile(f"いくつ|何(?:{COUNTERS})"),
+        re.compile(rf"\d+(?:{COUNTERS}|市町村|地域)"),
+    ),
+    Unit("歳", re.compile(r"何歳"), re.compile(r"\d+(?:\.\d+)?歳")),
+    Unit("倍", re.compile(r"何倍"), re.compile(r"\d+(?:\.\d+)?倍")),
+    Unit("回", re.compile(r"何回|回数"), re.compile(r"\d+回")),
 )
 GENERIC_PLACE_WORDS = frozenset(
     {"都市", "大都市", "市町村", "市区町村", "都道府県", "町村", "地方都市"}
@@ -150,7 +175,7 @@ class Question:
     compounds: tuple[tuple[str, ...], ...]  # noun compounds such as (閣議, 決定)
     ordinal: int | None  # 「3つ目は？」 asks for one item of a list
     expects: re.Pattern[str] | None  # what an answer sentence must contain, from the focus
-    unit: re.Pattern[str] | None = None  # a figure in the unit the question names (何円, 何%)
+    unit: Unit | None = None  # the unit of the figure asked for, when named (何円, 何%)
     office: bool = False  # asks who holds an office (「座長は誰」): a person's name answers
 
 
@@ -163,12 +188,12 @@ HOW_MUCH = re.compile(
 )
 
 
-def named_unit(text: str) -> re.Pattern[str] | None:
-    """A figure in the unit a number question names (「いくら」: yen), or None."""
-    return next((unit for asks, unit in UNITS if asks.search(text)), None)
+def named_unit(text: str) -> Unit | None:
+    """The unit a number question names (「いくら」: yen), or None."""
+    return next((unit for unit in UNITS if unit.asked.search(text)), None)
 
 
-def asked_unit(text: str) -> re.Pattern[str] | None:
+def asked_unit(text: str) -> Unit | None:
     """The unit of the figure a question asks for, when it asks how much in a named unit.
     「いくつ」 alone names none: it asks for an age, an index value or a multiplier as often as
     for a count (2 of the tuning sets' いくつ answers are not counts)."""
@@ -178,7 +203,7 @@ def asked_unit(text: str) -> re.Pattern[str] | None:
 def expected_text(focus: Focus, text: str) -> re.Pattern[str] | None:
     """The pattern an answer-bearing sentence must match for this question."""
     if focus is Focus.NUMBER:
-        return named_unit(text) or NUMBER_TEXT
+        return unit.figure if (unit := named_unit(text)) else NUMBER_TEXT
     if focus is Focus.DATE and CALENDAR_DAY_ASKED.search(text):
         return CALENDAR_DAY
     if focus is Focus.PERSON:

@@ -7,11 +7,12 @@ heading it names (select.named_list): no single sentence of a list need look lik
 A question that names the unit of the figure it asks for (何円, 何%, 何人, 何件…) is refused when
 none of the likeliest sentences states a figure in that unit. Measured with `python -m eval run`
 (12-07): 9 more unanswerable questions refused on the five tuning sets and 2 on the held-out
-fresh4/fresh5 sets, no right answer lost there or on JaQuAD-RAG dev (+1). Likewise a question
-asking who holds an office (「座長は誰」) is refused when none of them names a person (fugashi's
-人名): 3 more unanswerable questions refused on the tuning sets and 1 on fresh4, no right
-answer lost, JaQuAD-RAG dev unchanged (97 of 107 JaQuAD train answers to such questions are
-names fugashi reads as one; an answer that is a role, 「会長は市長が務める」, is missed).
+fresh4/fresh5 sets, no right answer lost there, no JaQuAD-RAG dev question changing. Likewise
+a question asking who holds an office (「座長は誰」) is refused when none of them names a
+person (fugashi's 人名): 3 more unanswerable questions refused on the tuning sets and 1 on
+fresh4, no right answer lost, JaQuAD-RAG dev unchanged (97 of 107 JaQuAD train answers to such
+questions are names fugashi reads as one; an answer that is a role, 「会長は市長が務める」, is
+missed).
 """
 
 from __future__ import annotations

@@ -29,9 +29,9 @@ from index.tokenize import named_kinds
 
 # Where a low-confidence reason lists the names asked about that no document mentions.
 UNMENTIONED = "; not in the documents: "
-# How many of the likeliest sentences may state the asked figure: as many as the answerability
-# model's focus_missing looks at (3 and 5 refuse the same tuning-set questions).
-FIGURE_CANDIDATES = 3
+# How many of the likeliest sentences may state the asked figure or name: as many as the
+# answerability model's focus_missing looks at (3 and 5 refuse the same tuning-set questions).
+LIKELIEST = 3
 FIGURE = re.compile(r"\d")
 
 
@@ -69,7 +69,7 @@ class Decide(Stage):
                 Refusal.LOW_CONFIDENCE,
                 f"answerable {ranked.answerable:.2f} < threshold {threshold:.2f}{unmentioned}",
             )
-        likeliest = ranked.candidates[:FIGURE_CANDIDATES]
+        likeliest = ranked.candidates[:LIKELIEST]
         if question.unit and not any(states_figure(c, question.unit.figure) for c in likeliest):
             return Refused(
                 Refusal.NO_FIGURE,

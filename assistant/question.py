@@ -26,6 +26,8 @@ THE_DAY = r"[たる]日(?:は|を|[?？]|$)"  # 「決定された日は」
 # Counters of things (何校, 何項目, 何か国): a question with one asks how many. Measured with the
 # no_figure refusal (12-07): 何項目 +3 −0 on the tuning sets, no change on fresh4/5 or JaQuAD.
 COUNTERS = "校|件|か所|箇所|団体|社|つ|本|自治体|項目|種類|項|条|章|点|か国|カ国|機関|台|冊|施設"
+# 何 with a unit or a counter (何人, 何%, 何億円, 何項目): how many or how much.
+HOW_MANY = rf"何(?:人|万人|名|%|パーセント|割|倍|回|個|歳|[百千万億兆]*円|{COUNTERS})"
 # Order matters: the first matching focus wins (「何年度までに何人」 asks for a number).
 FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
     (
@@ -47,8 +49,8 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
     (
         Focus.NUMBER,
         re.compile(
-            rf"何(?:人|万人|名|%|パーセント|割|倍|回|個|歳|{COUNTERS})|いくつ|いくら|どのくらい"
-            r"|どれくらい|どれだけ|人数|回数|割合|率|金額|予算|費用|何本"
+            HOW_MANY + r"|いくつ|いくら|どのくらい|どれくらい|どれだけ|人数|回数|割合|率|金額"
+            r"|予算|費用"
         ),
     ),
     (
@@ -139,6 +141,12 @@ UNITS: tuple[Unit, ...] = (
     Unit("倍", re.compile(r"何倍"), re.compile(r"\d+(?:\.\d+)?倍")),
     Unit("回", re.compile(r"何回|回数"), re.compile(r"\d+回")),
 )
+# The question asks how much or how many: 「率」「人数」 alone are as often its topic
+# (「すべり率とは何で割った値か」「収容人数が多いのはどちら」: 7 JaQuAD dev questions were
+# refused without this).
+HOW_MUCH = re.compile(
+    r"いくら|いくつ|どれ(?:くらい|ぐらい|ほど|だけ)|どの(?:くらい|ぐらい|程度)|" + HOW_MANY
+)
 GENERIC_PLACE_WORDS = frozenset(
     {"都市", "大都市", "市町村", "市区町村", "都道府県", "町村", "地方都市"}
 )
@@ -178,14 +186,6 @@ class Question:
     unit: Unit | None = None  # the unit of the figure asked for, when named (何円, 何%)
     office: bool = False  # asks who holds an office (「座長は誰」): a person's name answers
 
-
-# The question asks how much or how many: 「率」「人数」 alone are as often its topic
-# (「すべり率とは何で割った値か」「収容人数が多いのはどちら」: 7 JaQuAD dev questions were
-# refused without this).
-HOW_MUCH = re.compile(
-    r"いくら|いくつ|どれ(?:くらい|ぐらい|ほど|だけ)|どの(?:くらい|ぐらい|程度)"
-    rf"|何(?:%|パーセント|割|倍|回|個|歳|人|万人|名|[百千万億兆]*円|{COUNTERS})"
-)
 
 
 def named_unit(text: str) -> Unit | None:

@@ -42,7 +42,8 @@ corpus: $(BIN)/.installed
 	$(BIN)/python -m corpus.build_pdfs
 
 # The evidence selector (assistant/models/): trained on JaQuAD train, its refusal threshold chosen on
-# JaQuAD dev and the realpdf set; reads ../shared/data/jaquad and ../shared/realpdfs.
+# JaQuAD dev and the realpdf set, its table-row threshold on the real-PDF tuning sets
+# (eval/table_threshold.py); reads ../shared/data/jaquad and ../shared/realpdfs.
 selector: $(BIN)/.installed
 	$(BIN)/python -m eval train-selector
 

@@ -2,6 +2,9 @@
 
 The threshold on the calibrated probability was chosen on validation sets with unanswerable
 questions (JaQuAD dev held-out articles, the realpdf set): see assistant/models/selector.json.
+A question whose likeliest sentence is a table row, which the JaQuAD-trained model never saw,
+has its own threshold, chosen on the real-PDF tuning sets' such questions
+(eval/table_threshold.py).
 A list question is still answered when one of its likeliest candidates is, or sits under, a
 heading it names (select.named_list): no single sentence of a list need look like an answer.
 A question that names the unit of the figure it asks for (何円, 何%, 何人, 何件…) is refused when
@@ -56,10 +59,10 @@ class Decide(Stage):
         self.selector = selector
 
     def run(self, work: Work) -> Outcome | None:
-        assert work.ranked is not None
-        threshold = self.selector().threshold
-        assert work.query is not None
+        assert work.ranked is not None and work.query is not None
         question, ranked = work.query.facts, work.ranked
+        table_row = bool(ranked.candidates) and ranked.candidates[0].sentence.kind == "table_row"
+        threshold = self.selector().refusal_threshold(table_row)
         listed = wants_list(question) and named_list(question, ranked.candidates)
         if ranked.answerable < threshold and not listed:
             unmentioned = (
@@ -67,7 +70,8 @@ class Decide(Stage):
             )
             return Refused(
                 Refusal.LOW_CONFIDENCE,
-                f"answerable {ranked.answerable:.2f} < threshold {threshold:.2f}{unmentioned}",
+                f"answerable {ranked.answerable:.2f} < threshold {threshold:.2f}"
+                f"{' (likeliest: a table row)' if table_row else ''}{unmentioned}",
             )
         likeliest = ranked.candidates[:LIKELIEST]
         if question.unit and not any(states_figure(c, question.unit.figure) for c in likeliest):

@@ -7,7 +7,9 @@
   the question is covered), fitted on questions the trees never saw, hard negatives included.
 
 Trained on JaQuAD train by ``make selector`` (eval/train_selector.py) and shipped in
-assistant/models/ with the refusal threshold, the runner-up ratio and the validation metrics.
+assistant/models/ with the refusal thresholds (one for questions whose likeliest sentence is a
+table row, which JaQuAD lacks: eval/table_threshold.py), the runner-up ratio and the
+validation metrics.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ class Selector:
     threshold: float  # refuse when P(answerable) is below this
     second_ratio: float  # the runner-up is stated too when its probability is this close
     card: dict[str, Any]  # how it was trained and what it scored
+    # refuse below this when the likeliest sentence is a table row (eval/table_threshold.py)
+    table_threshold: float
+
+    def refusal_threshold(self, table_row: bool) -> float:
+        """The threshold for a question whose likeliest sentence is (or is not) a table row."""
+        return self.table_threshold if table_row else self.threshold
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         if not len(features):
@@ -73,4 +81,5 @@ def load_selector(folder: Path = MODEL_DIR) -> Selector:
         float(card["threshold"]),
         float(card["second_ratio"]),
         card,
+        float(card.get("table_threshold", card["threshold"])),
     )

@@ -5,6 +5,7 @@
 - ``runs``: the kept runs with their headline numbers.
 - ``diff RUN_A RUN_B``: which questions changed between two runs, and every metric's change.
 - ``train-selector [options]``: fit the evidence selector (``eval.train_selector``).
+- ``table-threshold [--model DIR]``: choose its threshold for table rows (``eval.table_threshold``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from eval.history import RunSummary
 
-SUBCOMMANDS = ("run", "template", "runs", "diff", "train-selector")
+SUBCOMMANDS = ("run", "template", "runs", "diff", "train-selector", "table-threshold")
 EXIT_BAD_INPUT = 2
 USAGE = """usage: policy-qa eval run|template|runs|diff …   (python -m eval …)
 
@@ -27,7 +28,8 @@ USAGE = """usage: policy-qa eval run|template|runs|diff …   (python -m eval �
   template --xlsx FILE    write an empty question sheet with two example rows
   runs                    list the kept runs with their headline numbers
   diff RUN_A RUN_B        questions that changed between two runs, metric changes with 95% CIs
-  train-selector          fit the evidence selector on JaQuAD (make selector)"""
+  train-selector          fit the evidence selector on JaQuAD (make selector)
+  table-threshold         choose its refusal threshold for table rows on real-PDF questions"""
 RUN_HEADER = ["実行名", "質問数", "正答率", "出典の裏づけ", "拒否の再現率", "検索R@5",
               "応答p50(秒)"]
 
@@ -121,5 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         from eval.train_selector import main as train_main
 
         return train_main(rest)
+    if command == "table-threshold":
+        from eval.table_threshold import main as table_main
+
+        return table_main(rest)
     handlers = {"run": run_main, "template": cmd_template, "runs": cmd_runs, "diff": cmd_diff}
     return handlers[command](rest)

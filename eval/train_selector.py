@@ -18,7 +18,9 @@
    unanswerable ones refused, over both sets' questions pooled);
    the runner-up ratio the one with the best mean accuracy whose median answer stays within
    ``MAX_MEDIAN_CHARS`` on both sets.
-4. assistant/models/selector.joblib and selector.json (features, threshold, ratio, metrics).
+4. assistant/models/selector.joblib and selector.json (features, threshold, ratio, metrics),
+   then the threshold for questions whose likeliest sentence is a table row
+   (eval/table_threshold.py).
 
 JaQuAD is read from ``../shared/data/jaquad`` and the real PDFs from ``../shared/realpdfs``.
 """
@@ -408,4 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(json.dumps(card["validation"], indent=1))
     print(f"threshold {threshold}, runner-up ratio {ratio}; model written to {args.out}")
+    if REALPDF_DIR.is_dir():
+        from eval.table_threshold import write_table_threshold
+
+        write_table_threshold(args.out)
     return 0

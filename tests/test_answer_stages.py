@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,20 @@ def test_a_figure_in_the_unit_asked_for_is_answered(
 ) -> None:
     answer = budgeted.ask(question)
     assert not answer.refused and figure in answer.answer
+
+
+@pytest.mark.parametrize(("table", "prose", "refused"), [(1.0, 0.0, True), (0.0, 1.0, False)])
+def test_a_question_whose_likeliest_sentence_is_a_table_row_meets_the_table_threshold(
+    budgeted: Assistant, table: float, prose: float, refused: bool
+) -> None:
+    selector = replace(budgeted.selector(), threshold=prose, table_threshold=table)
+    assistant = Assistant(budgeted.index, selector=selector)
+    work, outcome = run(assistant, "備蓄倉庫の更新の予算額はいくら？")
+    assert work.ranked is not None and work.ranked.candidates[0].sentence.kind == "table_row"
+    assert isinstance(outcome, Refused) == refused
+    if refused:
+        assert outcome.reason is Refusal.LOW_CONFIDENCE
+        assert "(likeliest: a table row)" in outcome.detail
 
 
 def test_who_holds_an_office_no_likely_sentence_names_is_refused_as_no_name(

@@ -16,6 +16,11 @@ from assistant.question import Focus, analyse, named_words
         ("基本的な考え方が決定された日は？", Focus.DATE),
         ("「観光DX」はどの柱に含まれますか", Focus.SECTION),
         ("各省庁の施策を一覧にして", Focus.LIST),
+        ("みどり市の計画が掲げる4つの目標を教えて", Focus.LIST),  # the items counted
+        ("この条例の二つの原則は？", Focus.LIST),
+        ("財源は何と何ですか", Focus.LIST),
+        ("3つの案のうち採用されたものは？", Focus.GENERAL),  # one of the items counted
+        ("3つの国の中で最も人口が多いのはどこ？", Focus.PLACE),
         ("その研修の対象は誰ですか", Focus.GENERAL),  # a group, not a person's name
         ("最後の著書を書いたのは誰？", Focus.PERSON),
         ("地方離れが進む原因は？", Focus.REASON),

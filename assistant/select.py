@@ -18,7 +18,14 @@ from assistant.stage import Stage
 from assistant.work import Candidate, Outcome, Selection, Work
 from corpus.japanese import fold, has_content
 from corpus.model import ExtractedDocument, Sentence, TableRecord
-from corpus.outline import children, enumeration_after, heading_of, is_page_title, own_section
+from corpus.outline import (
+    children,
+    enumerates_inline,
+    enumeration_after,
+    heading_of,
+    is_page_title,
+    own_section,
+)
 from corpus.tables import FIELD_SEPARATOR, HEADER_SEPARATOR
 from index.policy_index import PolicyIndex
 from index.tokenize import token_set
@@ -168,9 +175,12 @@ class Select(Stage):
         best = ranked[0]
         lead: Candidate | None = None
         items: list[Candidate] = []
-        if wants_list(question):  # the likeliest candidate that introduces a list
-            lists = (self._list(question, c) for c in ranked[:LIST_ANCHORS])
-            lead, items = next((found for found in lists if len(found[1]) > 1), (None, []))
+        if wants_list(question):
+            # the likeliest candidate that introduces a list, unless the likeliest of all
+            # numbers the items itself
+            if not enumerates_inline(best.sentence):
+                lists = (self._list(question, c) for c in ranked[:LIST_ANCHORS])
+                lead, items = next((found for found in lists if len(found[1]) > 1), (None, []))
         elif best.sentence.kind == "heading" and not heads_contents(best):
             lead, items = self._list(question, best)
         if items and question.ordinal and question.ordinal <= len(items):

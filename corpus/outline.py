@@ -6,6 +6,8 @@ what the headings say, except their numbers (①, (1), 1.).
 
 from __future__ import annotations
 
+import re
+
 from corpus.model import ExtractedDocument, Sentence
 from corpus.sections import numbering
 
@@ -54,6 +56,14 @@ def children(document: ExtractedDocument, heading: Sentence) -> list[Sentence]:
         s for s in under if s.kind == "heading" and len(own_section(s)) == len(section) + 1
     ]
     return subheadings or under
+
+
+INLINE_ITEMS = re.compile(r"①.*②|[(（]1[)）].*[(（]2[)）]")
+
+
+def enumerates_inline(sentence: Sentence) -> bool:
+    """Whether the sentence numbers its own items (「…とは、①事業統合、②経営の一体化…をいう」)."""
+    return bool(INLINE_ITEMS.search(sentence.text))
 
 
 def enumeration_after(document: ExtractedDocument, lead: Sentence) -> list[Sentence]:

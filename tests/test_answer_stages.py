@@ -448,3 +448,28 @@ def test_a_column_the_question_names_is_the_value_stated_in_any_unit(tmp_path: P
     first = work.draft.text.split("[1]")[0]
     assert "技能労務職" in first and "平均年齢" in first and "45.2歳" in first
     assert "280,000円" not in first and "－" not in first
+
+
+WATER = """# みどり市水道ビジョン
+
+## 広域連携
+広域連携とは、①事業統合、②経営の一体化、③施設の共同化をいう。
+
+## 事業の概要
+
+| 項目 | 内容 |
+|---|---|
+| 事業名 | 上水道事業 |
+| 給水人口 | 12,000人 |
+| 浄水場 | 2か所 |
+"""
+
+
+def test_a_sentence_that_numbers_its_items_answers_a_list_question(tmp_path: Path) -> None:
+    (tmp_path / "water.md").write_text(WATER, encoding="utf-8")
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([tmp_path / "water.md"], progress=False).failed
+    answer = Assistant(index).ask("広域連携の形態として挙げられている3つは何ですか？")
+    assert not answer.refused
+    assert all(item in answer.answer for item in ("事業統合", "経営の一体化", "施設の共同化"))
+    assert "給水人口" not in answer.answer  # not the rows of another section's table

@@ -35,8 +35,9 @@ class Retrieve(Stage):
         self.k = k
 
     def _hits(self, work: Work, vector: list[float]) -> list[tuple[SearchHit, int]]:
-        """Fused top ``k``, each single retriever's very top, and the chunks naming the
-        question's years, places and organisations; with each chunk's best rank."""
+        """Fused top ``k``, each single retriever's very top, the chunks naming the question's
+        years, places and organisations, and those under a heading it quotes; with each
+        chunk's best rank."""
         assert work.query is not None
         query, facts = work.query.standalone, work.query.facts
         runs: list[tuple[str, SearchMode, int]] = [(query, self.mode, self.k)]
@@ -45,15 +46,21 @@ class Retrieve(Stage):
         names = (*facts.years, *facts.places, *facts.ministries)
         if names:  # exact names are what dense search misses: look them up on their own
             runs.append((" ".join(names), "bm25", SINGLE_TOP))
-        best: dict[str, tuple[SearchHit, int]] = {}
-        for run, (text, mode, k) in enumerate(runs):
-            hits = self.index.search(
+        found = [
+            self.index.search(
                 text,
                 k=k,
                 mode=mode,
                 doc_ids=work.turn.doc_ids,
                 query_vector=vector if text == query else None,
             )
+            for text, mode, k in runs
+        ]
+        # a 「quoted」 term that heads a section (a glossary entry): that section, however
+        # common the term is elsewhere
+        found.append(self.index.headed(facts.quoted, work.turn.doc_ids))
+        best: dict[str, tuple[SearchHit, int]] = {}
+        for run, hits in enumerate(found):
             for hit in hits:
                 if hit.chunk_id not in best:  # scores compare only within the first (fused) run
                     best[hit.chunk_id] = (hit if run == 0 else replace(hit, score=0.0), hit.rank)

@@ -106,23 +106,32 @@ def in_named_section(question: Question, ranked: list[Candidate]) -> list[Candid
     """``ranked`` with the likeliest sentence under a heading the question names moved first,
     when the likeliest of all is not under one and names no fewer of the question's entities:
     「データ整備員はどういう仕事？」 is answered from the section データ整備員, not from a
-    sentence elsewhere that mentions it with more of the question's words."""
+    sentence elsewhere that mentions it with more of the question's words. A heading the
+    question quotes whole (「AIガバナンス」の定義, a glossary entry) comes before one whose words
+    it merely uses (E. AIガバナンスの構築)."""
     entities = (*question.years, *question.places, *question.ministries, *question.names)
 
-    def named(c: Candidate) -> bool:
+    quoted = {fold(q) for q in question.quoted}
+
+    def named(c: Candidate) -> int:
+        """2 under a heading the question quotes whole (「AIガバナンス」), 1 under one whose
+        words it uses, else 0."""
         s = c.sentence
         heading = heading_of(c.document, s.page, s.section) if s.kind != "heading" else None
-        return heading is not None and names_heading(question, heading, NAMED_WORDS)
+        if heading is None:
+            return 0
+        if fold(heading.text) in quoted:
+            return 2
+        return int(names_heading(question, heading, NAMED_WORDS))
 
     def entities_named(c: Candidate) -> int:
         context = fold(" ".join((c.sentence.text, *c.sentence.section)))
         return sum(e in context for e in entities)
 
     floor = entities_named(ranked[0])
-    inside = next(
-        (i for i, c in enumerate(ranked) if named(c) and entities_named(c) >= floor), None
-    )
-    if not inside:
+    levels = [named(c) if entities_named(c) >= floor else 0 for c in ranked]
+    inside = max(range(len(ranked)), key=lambda i: (levels[i], -i))
+    if not inside or not levels[inside]:
         return ranked
     return [ranked[inside], *ranked[:inside], *ranked[inside + 1 :]]
 

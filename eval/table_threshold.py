@@ -25,6 +25,7 @@ from assistant.pipeline import Assistant
 from assistant.selector import CARD_FILE, MODEL_DIR, load_selector
 from eval.dataset import EvalItem, load_items
 from eval.run import open_eval_index
+from eval.train_selector import Scored, choose_threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 REALPDF_DIR = ROOT.parent / "shared" / "realpdfs"
@@ -50,8 +51,6 @@ def choose(
 ) -> tuple[float, dict[str, Any]]:
     """The threshold with the best balanced accuracy, and its metrics beside the ``general``
     threshold's."""
-    from eval.train_selector import Scored, choose_threshold
-
     threshold = choose_threshold({"tables": Scored(answerability, answerable, [])})
 
     def at(value: float) -> dict[str, float]:

@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(card["validation"], indent=1))
     print(f"threshold {threshold}, runner-up ratio {ratio}; model written to {args.out}")
     if REALPDF_DIR.is_dir():
-        from eval.table_threshold import write_table_threshold
+        from eval.table_threshold import write_table_threshold  # it imports this module
 
         write_table_threshold(args.out)
     return 0

@@ -58,7 +58,7 @@ class Retrieve(Stage):
         ]
         # a 「quoted」 term that heads a section (a glossary entry): that section, however
         # common the term is elsewhere
-        found.append(self.index.headed(facts.quoted, work.turn.doc_ids))
+        found.append(self.index.headed(facts.quoted, work.turn.doc_ids, SINGLE_TOP))
         best: dict[str, tuple[SearchHit, int]] = {}
         for run, hits in enumerate(found):
             for hit in hits:

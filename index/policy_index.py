@@ -333,15 +333,16 @@ class PolicyIndex:
         ]
 
     def headed(
-        self, titles: Collection[str], doc_ids: Collection[str] | None = None
+        self, titles: Collection[str], doc_ids: Collection[str] | None = None, limit: int = 3
     ) -> list[SearchHit]:
         """The chunks that hold a heading reading exactly one of ``titles`` (folded) and the
-        sentence right under it: a glossary entry or a section the question names in 「」,
-        which search ranks low when the term is everywhere in the document."""
+        sentence right under it, for the first ``limit`` such headings: a glossary entry or a
+        section the question names in 「」, which search ranks low when the term is everywhere
+        in the document."""
         hits: list[SearchHit] = []
-        for doc_id, at in (h for t in titles for h in self._heading_map().get(fold(t), [])):
-            if doc_ids is not None and doc_id not in doc_ids:
-                continue
+        found = (h for t in titles for h in self._heading_map().get(fold(t), []))
+        wanted = [(d, at) for d, at in found if doc_ids is None or d in doc_ids][:limit]
+        for doc_id, at in wanted:
             for part in self.docs[doc_id].document.sentences[at : at + 2]:
                 chunk = self.chunk_containing(doc_id, part.page, part.start, part.end)
                 if chunk and all(h.chunk_id != chunk.id for h in hits):

@@ -1,11 +1,15 @@
-"""Query → expected page/section checks over the shipped corpus, in every search mode."""
+"""Query → expected page/section checks over the shipped corpus, in every search mode, and the
+lookup of a section by its heading."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from corpus.japanese import fold
+from index.ingest import Ingestor
 from index.policy_index import PolicyIndex, sentence_chunks, sentence_id
 
 DJ, CS = "digital-jinzai", "chihou-sousei-2"
@@ -144,3 +148,16 @@ def test_dense_search_is_exact_and_the_same_in_another_process(shipped_index: Po
     assert max(others) <= hits[-1].score + 1e-6
     again = PolicyIndex(shipped_index.home).search(QUERY, k=5, mode="dense", query_vector=vector)
     assert [(h.chunk_id, h.score) for h in again] == [(h.chunk_id, h.score) for h in hits]
+
+
+def test_a_heading_read_exactly_finds_its_sections_within_the_limit(tmp_path: Path) -> None:
+    for name, town in (("a", "みどり市"), ("b", "あおば町")):
+        text = f"# {town}の計画\n\n## 目的\n{town}の暮らしを守る。\n\n## 期間\n5年間とする。\n"
+        (tmp_path / f"{name}.md").write_text(text, encoding="utf-8")
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([tmp_path / "a.md", tmp_path / "b.md"], progress=False).failed
+    both = index.headed(["目的"])
+    assert {h.doc_id for h in both} == {"a", "b"} and all("暮らしを守る" in h.text for h in both)
+    assert {h.doc_id for h in index.headed(["目的"], doc_ids={"b"})} == {"b"}
+    assert len({h.doc_id for h in index.headed(["目的"], limit=1)}) == 1
+    assert index.headed(["計画"]) == []  # no heading reads exactly 計画

@@ -61,7 +61,7 @@ class Decide(Stage):
     def run(self, work: Work) -> Outcome | None:
         assert work.ranked is not None and work.query is not None
         question, ranked = work.query.facts, work.ranked
-        table_row = bool(ranked.candidates) and ranked.candidates[0].sentence.kind == "table_row"
+        table_row = ranked.table_topped
         threshold = self.selector().refusal_threshold(table_row)
         listed = wants_list(question) and named_list(question, ranked.candidates)
         if ranked.answerable < threshold and not listed:

@@ -80,6 +80,11 @@ class Ranked:
     answerable: float
     unmentioned: tuple[str, ...] = ()
 
+    @property
+    def table_topped(self) -> bool:
+        """Whether the likeliest candidate is a table row (its own refusal threshold)."""
+        return bool(self.candidates) and self.candidates[0].sentence.kind == "table_row"
+
 
 @dataclass
 class Selection:

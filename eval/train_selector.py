@@ -299,6 +299,14 @@ def outcomes(scored: Scored, threshold: float, ratio: float) -> tuple[np.ndarray
     return np.array(right), lengths
 
 
+def answered_shares(
+    answerability: np.ndarray, answerable: np.ndarray, threshold: float
+) -> tuple[float, float]:
+    """The share of answerable questions answered and of unanswerable ones refused."""
+    answered = answerability >= threshold
+    return float(answered[answerable].mean()), float((~answered[~answerable]).mean())
+
+
 def choose_threshold(sets: dict[str, Scored]) -> float:
     """The threshold with the best balanced accuracy over all validation questions pooled.
 
@@ -310,8 +318,7 @@ def choose_threshold(sets: dict[str, Scored]) -> float:
     answerable = np.concatenate([s.answerable for s in sets.values()])
 
     def balanced(threshold: float) -> float:
-        answered = answerability >= threshold
-        return float((answered[answerable].mean() + (~answered[~answerable]).mean()) / 2)
+        return sum(answered_shares(answerability, answerable, threshold)) / 2
 
     return float(max(grid, key=balanced))
 

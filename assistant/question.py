@@ -64,7 +64,7 @@ FOCUS_PATTERNS: tuple[tuple[Focus, re.Pattern[str]], ...] = (
             r"|どれに(位置|含ま|属|該当|分類|当た)"
         ),
     ),
-    # 「3つの価値を教えて」「3つの基本理念は？」 ask for the items counted; 「3つの国の中で…は
+    # 「4つの目標を教えて」「二つの原則は？」 ask for the items counted; 「3つの国の中で…は
     # どこ」「3つの案のうち…は？」 and 「2つの根拠は A と残り1つは何」 ask for one of them (1
     # JaQuAD train question and no dev question match the count alternative, which must end the
     # question).

@@ -107,14 +107,14 @@ def in_named_section(question: Question, ranked: list[Candidate]) -> list[Candid
     when the likeliest of all is not under one and names no fewer of the question's entities:
     「データ整備員はどういう仕事？」 is answered from the section データ整備員, not from a
     sentence elsewhere that mentions it with more of the question's words. A heading the
-    question quotes whole (「AIガバナンス」の定義, a glossary entry) comes before one whose words
-    it merely uses (E. AIガバナンスの構築)."""
+    question quotes whole (「データガバナンス」の定義, a glossary entry) comes before one whose
+    words it merely uses (3. データガバナンスの推進)."""
     entities = (*question.years, *question.places, *question.ministries, *question.names)
 
     quoted = {fold(q) for q in question.quoted}
 
     def named(c: Candidate) -> int:
-        """2 under a heading the question quotes whole (「AIガバナンス」), 1 under one whose
+        """2 under a heading the question quotes whole (「データガバナンス」), 1 under one whose
         words it uses, else 0."""
         s = c.sentence
         heading = heading_of(c.document, s.page, s.section) if s.kind != "heading" else None

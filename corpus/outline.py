@@ -62,7 +62,7 @@ INLINE_ITEMS = re.compile(r"①.*②|[(（]1[)）].*[(（]2[)）]")
 
 
 def enumerates_inline(sentence: Sentence) -> bool:
-    """Whether the sentence numbers its own items (「…とは、①事業統合、②経営の一体化…をいう」)."""
+    """Whether the sentence numbers its own items (「…とは、①施設の統合、②料金の統一…をいう」)."""
     return bool(INLINE_ITEMS.search(sentence.text))
 
 

@@ -3,12 +3,14 @@
 A fact or concept question gets its best sentence (and the runner-up when nearly as likely);
 one asking for no kind of fact (「…はどういう仕事？」) takes it from under a heading it names;
 a list question, or a best candidate that is a heading, gets what that heading, lead-in
-sentence or table holds (corpus/outline.py); an ordinal (「3つ目」) picks one item. A page
+sentence or table holds (corpus/outline.py); an ordinal (「3つ目」) picks one item, and a
+numbered item (「行動目標の3-2」) the sentence labelled with its number. A page
 title over sub-headings only holds the page's contents: it answers only a list question.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 
@@ -136,6 +138,26 @@ def in_named_section(question: Question, ranked: list[Candidate]) -> list[Candid
     return [ranked[inside], *ranked[:inside], *ranked[inside + 1 :]]
 
 
+def labels_item(number: str, text: str) -> bool:
+    """Whether ``text`` labels an item with ``number``: it opens the sentence or is followed by a
+    space (「3-2 AIマネジメントの…」, 「…の検証5-2 社外ステークホルダーの…」), not a range
+    (「3-4倍」)."""
+    digits = re.escape(number).replace("\\-", "[-‐−]")
+    return bool(re.search(rf"(?:^|(?<![\d\-‐−.]))(?:{digits})(?:\s|$)|^(?:{digits})", text))
+
+
+def numbered_item_first(question: Question, ranked: list[Candidate]) -> list[Candidate]:
+    """``ranked`` with the likeliest sentence that labels the item the question numbers
+    (「行動目標の3-2は？」) moved first: the item's text rarely repeats the question's words.
+    Measured with `python -m eval run` (12-07): tuning sets +2 −0, held-out fresh4 +1 −0 and
+    fresh5–8 unchanged; no JaQuAD dev question numbers an item."""
+    for i, c in enumerate(ranked):
+        text = unicodedata.normalize("NFKC", c.sentence.text)  # fold drops 「5-2 社外」's space
+        if any(labels_item(n, text) for n in question.item_numbers):
+            return [c, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
+
+
 def wants_list(question: Question) -> bool:
     return question.focus is Focus.LIST or question.ordinal is not None
 
@@ -196,6 +218,8 @@ class Select(Stage):
             lead, items = None, [items[question.ordinal - 1]]
         if not items and question.focus is Focus.GENERAL:
             ranked = in_named_section(question, ranked)
+        if not items and question.item_numbers:
+            ranked = numbered_item_first(question, ranked)
         chosen = [lead, *items] if lead and items else items or self._best(ranked)
         evidence = [c.evidence() for c in chosen]
         shown = {} if items else self._cells(question, chosen)

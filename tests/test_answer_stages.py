@@ -10,7 +10,8 @@ import pytest
 
 from assistant.features import FEATURES, TermWeights, candidate_features
 from assistant.pipeline import Assistant
-from assistant.select import in_named_section
+from assistant.question import analyse
+from assistant.select import in_named_section, labels_item
 from assistant.stage import Stage
 from assistant.types import FAILURE, REFUSAL, Citation
 from assistant.verify import VerifyCitations
@@ -509,3 +510,53 @@ def test_a_quoted_term_that_heads_a_glossary_entry_is_read_from_it_first(tmp_pat
     # under the heading quoted whole, not under 「2. データガバナンスの推進」, whose words it uses
     first = in_named_section(work.query.facts, work.ranked.candidates)[0]
     assert "廃棄までの扱い" in first.sentence.text
+
+
+ACTION_PLAN = """# あおば町デジタル行動計画
+
+## 1. 計画の位置づけ
+本計画は、あおば町の行政サービスをデジタル化するための行動目標を定める。あおば町の行動目標は、町民の利便性を高める目標と、職員の働き方を変える目標からなる。
+
+## 2. 分野別の取組
+2-1 窓口手続のオンライン化2-2 紙の申請書の原則廃止2-3 職員研修の年2回実施
+
+## 3. 進め方
+各課は行動目標ごとに担当者を置き、どんな目標も進み具合を毎年度末に町長へ報告する。あおば町の行動目標は3年ごとに見直す。
+"""
+
+
+def test_a_question_that_numbers_an_item_is_answered_from_the_sentence_labelled_with_it(
+    tmp_path: Path,
+) -> None:
+    # the item's text shares no word with the question, and its heading does not name it; the
+    # sentences around it repeat the question's words (fails without numbered_item_first)
+    (tmp_path / "plan.md").write_text(ACTION_PLAN, encoding="utf-8")
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([tmp_path / "plan.md"], progress=False).failed
+    work, outcome = run(Assistant(index), "あおば町の行動目標のうち「2-2」はどんな目標ですか？")
+    assert work.query is not None and work.query.facts.item_numbers == ("2-2",)
+    assert outcome.kind == "answered" and work.selection is not None
+    assert "紙の申請書の原則廃止" in work.selection.evidence[0].text
+
+
+@pytest.mark.parametrize(
+    ("question", "numbers"),
+    [
+        ("行動目標の3-2は何？", ("3-2",)),
+        ("「3-1-1」の内容は", ("3-1-1",)),
+        ("堆積量が3-4倍になった時期は？", ()),  # a range
+        ("全長20-30cm程度の魚は？", ()),
+        ("CFM56-4が採用された年は？", ()),  # a model name
+    ],
+)
+def test_an_item_number_is_told_from_a_range_or_a_model_name(
+    question: str, numbers: tuple[str, ...]
+) -> None:
+    assert analyse(question).item_numbers == numbers
+
+
+def test_an_item_is_labelled_by_a_number_that_opens_it_or_stands_before_a_space() -> None:
+    assert labels_item("3-2", "3-2 人材の育成")
+    assert labels_item("5-2", "5-1 機能の検証5-2 外部の意見の検討")
+    assert not labels_item("3-2", "13-2 別の項目")
+    assert not labels_item("3-4", "量は3-4倍になった")

@@ -179,10 +179,10 @@ def _document(
     all_pages: list[Page] = []
     sentences: list[Sentence] = []
     tables: list[TableRecord] = []
-    carried = None
+    carried, era = None, None
     for number, page in enumerate(pages, start=1):
-        parts = assemble_page(number, page.blocks, doc_id, found["title"], carried)
-        carried = parts.open_sections
+        parts = assemble_page(number, page.blocks, doc_id, found["title"], carried, era)
+        carried, era = parts.open_sections, parts.era
         all_pages.append(replace(parts.page, ocr=page.ocr))
         sentences += parts.sentences
         tables += parts.tables

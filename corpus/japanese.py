@@ -33,6 +33,10 @@ _ERA_LETTERS = {"r": ("令和", 30), "h": ("平成", 31), "s": ("昭和", 64)}
 _ERA_LETTER_YEAR = re.compile(
     r"(?<![a-z0-9])([rhs])(\d{1,2})(?=年|\.\d|$|[|｜:：)）/、,・～~\-])", re.MULTILINE
 )
+# A table column headed by a bare year (「30年度」) in a document that dates by an era (「平成29年度
+# ～」 on its first page) is that era's year, as a reader takes it: the header is written with the
+# era, so that it folds to the western year a question's 平成30年度 folds to.
+_BARE_YEAR = re.compile(r"(\d{1,2})\s*(年度|年)")
 _KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")}
 _KANJI_POWERS = {"十": 10, "百": 100, "千": 1000}
 # A kanji numeral directly before a counter or unit (二〇二四年, 十二月, 三割, 五人…).
@@ -99,6 +103,22 @@ def has_content(text: str) -> bool:
 def nfkc(text: str) -> str:
     """NFKC and lower case: a question or an answer as typed, without rewriting its figures."""
     return unicodedata.normalize("NFKC", text).lower()
+
+
+def latest_era(text: str, era: str | None) -> str | None:
+    """The era of the last era-dated year in ``text`` (令和6年, H28), else ``era``."""
+    text = nfkc(text)
+    found = [(m.start(), m.group(1)) for m in _ERA_YEAR.finditer(text)]
+    found += [(m.start(), _ERA_LETTERS[m.group(1)][0]) for m in _ERA_LETTER_YEAR.finditer(text)]
+    return max(found)[1] if found else era
+
+
+def with_era(header: str, era: str | None) -> str:
+    """A header level that is a bare year (「30年度」) written with ``era`` (「平成30年度」)."""
+    if era is None:
+        return header
+    levels = header.split(" / ")
+    return " / ".join(f"{era}{level}" if _BARE_YEAR.fullmatch(level) else level for level in levels)
 
 
 def fold(text: str) -> str:

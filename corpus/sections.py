@@ -7,9 +7,9 @@ turns them into the shared model types so every input format gets the same secti
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from corpus.japanese import has_letter, split_sentences
+from corpus.japanese import has_letter, latest_era, split_sentences, with_era
 from corpus.model import Page, Sentence, TableRecord
 from corpus.tables import label_column, row_line
 from corpus.textrepair import strip_bullet
@@ -138,6 +138,7 @@ class PageParts:
     sentences: list[Sentence]
     tables: list[TableRecord]
     open_sections: SectionStack  # the headings still open at the page's end
+    era: str | None = None  # the era the document dates by at the page's end (平成…)
 
 
 @dataclass
@@ -202,6 +203,7 @@ def assemble_page(
     doc_id: str,
     fallback_root: str,
     carried: SectionStack | None = None,
+    era: str | None = None,
 ) -> PageParts:
     """Build the page text (one line per heading, paragraph and table row) and its sentences.
 
@@ -209,7 +211,8 @@ def assemble_page(
     before (a report's section runs across pages; a slide starts afresh under its title). The
     next heading of the title's numbered list (「(4) 通勤手当」 on a page that opens with
     「(3) 住居手当」) ends the title's section: the rest of the page is filed under the
-    document, as a page without a title is."""
+    document, as a page without a title is. A table column headed by a bare year (「30年度」)
+    takes the era the document last dated by (``era``, carried over from the pages before)."""
     blocks = mark_captions(blocks)
     title_block = page_title(blocks)
     title = title_block.text if title_block else ""
@@ -221,6 +224,7 @@ def assemble_page(
     table_count = 0
     for block in blocks:
         if block.kind == "table":
+            block, era = _dated_by_era(block, era)
             section = _under_caption(caption or block.caption, title_block, stack, root)
             rows = _add_table(builder, block, doc_id, section, table_count)
             tables += rows
@@ -241,9 +245,32 @@ def assemble_page(
         elif block.text:
             builder.add_line(block.text)
             builder.add_sentences(stack.path(root), split_sentences(block.text), "text")
+        era = latest_era(block.text, era)
         caption = None
     page = Page(number=number, title=title, text="\n".join(builder.lines))
-    return PageParts(page, builder.sentences, tables, stack)
+    return PageParts(page, builder.sentences, tables, stack, era)
+
+
+def _dated_by_era(block: Block, era: str | None) -> tuple[Block, str | None]:
+    """The table with its bare-year headers written in the era in force (a header 「平成29年度」
+    sets it for the columns after it), and the era in force after its header."""
+
+    def dated(header: tuple[str, ...]) -> tuple[str, ...]:
+        nonlocal era
+        cells = []
+        for cell in header:
+            era = latest_era(cell, era)
+            cells.append(with_era(cell, era))
+        return tuple(cells)
+
+    start = era
+    header = dated(block.header)
+    after = era
+    row_headers = []
+    for own in block.row_headers:
+        era = start
+        row_headers.append(dated(own))
+    return replace(block, header=header, row_headers=tuple(row_headers)), after
 
 
 def _add_table(

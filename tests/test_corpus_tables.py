@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from corpus.extract import extract_document
+from corpus.japanese import fold
 from corpus.model import ExtractedDocument
 from corpus.tables import clean_cell, row_line
 from tests.pdf_factory import STAFF_TABLE, Grid, Heading, Para, build_pdf
@@ -208,3 +209,20 @@ def test_rows_printed_in_one_cell_without_rules_are_rows_of_their_own(tmp_path: 
         "委員｜区分: 委員｜月額: 98,000円",
         "手当｜区分: 委員長委員｜月額: （支給割合）2.20月分",
     ]
+
+
+def test_a_bare_year_column_takes_the_era_the_document_dates_by(tmp_path: Path) -> None:
+    # 「30年度」 two pages after 「平成29年度」 is 平成30年度 (2018), as a reader takes it
+    grid = Grid(
+        rows=[["区分", "30年度", "31年度"], ["地方債残高", "138,123", "126,885"]],
+        widths=[120, 80, 80],
+    )
+    pages = [
+        [Heading("経営戦略"), Para("計画期間は平成29年度から平成38年度までの10年間とする。")],
+        [Heading("概要"), Para("村の簡易水道の現況を示す。")],
+        [Heading("収支計画"), grid],
+    ]
+    document = extract_document(build_pdf(tmp_path / "plan.pdf", pages))
+    rows = [document.page(r.page).text[r.start : r.end] for r in document.tables]
+    assert rows == ["地方債残高｜平成30年度: 138,123｜平成31年度: 126,885"]
+    assert "2018年度" in fold(rows[0])

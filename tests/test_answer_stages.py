@@ -560,3 +560,34 @@ def test_an_item_is_labelled_by_a_number_that_opens_it_or_stands_before_a_space(
     assert labels_item("5-2", "5-1 機能の検証5-2 外部の意見の検討")
     assert not labels_item("3-2", "13-2 別の項目")
     assert not labels_item("3-4", "量は3-4倍になった")
+
+
+SEWER_PLAN = """# みなと町下水道経営計画
+
+## 1. 計画の概要
+計画期間は令和4年度から令和8年度までの5年間とする。みなと町の下水道使用料収入は、令和7年度にかけて人口減少により減っていくと見込まれている。使用料収入の確保が今後の課題であり、みなと町は収支計画に沿って使用料の見直しを検討する。
+
+## 2. 収支計画
+| 区分 | 5年度 | 6年度 | 7年度 |
+|---|---|---|---|
+| ア使用料収入 | 8,200 | 8,050 | 7,900 |
+| イ一般会計繰入金 | 3,100 | 3,150 | 3,200 |
+| ウ維持管理費 | 9,000 | 9,100 | 9,150 |
+"""
+
+
+def test_a_table_row_the_question_names_by_row_and_year_comes_first(tmp_path: Path) -> None:
+    # the prose repeats the question's words and the model prefers it; the row holds the figure
+    (tmp_path / "sewer.md").write_text(SEWER_PLAN, encoding="utf-8")
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([tmp_path / "sewer.md"], progress=False).failed
+    assistant = Assistant(index)
+    question = "みなと町下水道経営計画の収支計画で、令和7年度の使用料収入はいくらと見込まれますか？"
+    work, outcome = run(assistant, question)
+    assert outcome.kind == "answered" and work.ranked is not None and work.draft is not None
+    assert work.ranked.candidates[0].sentence.text.startswith("ア使用料収入｜令和5年度: 8,200")
+    assert "7,900" in work.draft.text.splitlines()[0]
+    # named without a year column, the row is ranked as the model ranks it
+    work, _ = run(assistant, "みなと町の使用料収入はどう見込まれていますか？")
+    assert work.ranked is not None
+    assert work.ranked.candidates[0].sentence.kind != "table_row"

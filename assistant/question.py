@@ -92,9 +92,9 @@ QUOTED_PHRASE = re.compile(r"「([^」]+)」")
 # Codes an answer should repeat: Latin letters with digits or dots (GX, CYDER, 5G, Web3.0).
 TERM = re.compile(r"[a-z][a-z0-9.\-]+|\d+[a-z]+")
 ORDINAL = re.compile(r"([0-9]+)(?:つ|本|番|項)目(?:の(?:柱|項目|もの|取組))?")  # 「3つ目の柱」
-# An item's number such as 「3-2」 (行動目標 3-2), not a range (「3-4倍」「20-30cm」) or a model
-# name (「CFM56-4」): it stands alone, followed by a particle, a bracket or the end. Of JaQuAD's
-# 35,687 questions 152 hold N-M; 2 match (an address, 向丘2-20-7), none of them in dev.
+# An item's number such as 「3-2」 (行動目標 3-2), not a range (「5-10人」) or a model name
+# (「AB12-3型」): it stands alone, followed by a particle, a bracket or the end. Of JaQuAD's
+# 35,687 questions 152 hold N-M; 2 match (both a street address), none of them in dev.
 ITEM_NUMBER = re.compile(
     r"(?<![0-9a-z.,\-‐−])(\d{1,2}[\-‐−]\d{1,2}(?:[\-‐−]\d{1,2})?)(?=[」』はのをがにとで、。?\s]|$)"
 )

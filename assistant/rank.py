@@ -25,6 +25,7 @@ BRACKETED = re.compile(r"[(（][^)）]*[)）]")
 LABEL_MARKER = re.compile(r"^(?:[ア-ン]|[0-9]+[.)])(?=[一-龥])")
 # A column headed by a year, folded (平成30年度 → 2018年度, H28 → 2016).
 YEAR_COLUMN = re.compile(r"((?:19|20)\d{2})(?:年度|年)?")
+YEAR_IN_TEXT = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")  # no year asked, no year column named
 NAME_LENGTH = 2  # a row name shorter than this names nothing by itself
 
 
@@ -50,15 +51,16 @@ def names_cell(question: Question, candidate: Candidate) -> bool:
         for header, cell in zip(record.header, record.cells, strict=False)
         if is_figure(cell) and (year := YEAR_COLUMN.fullmatch(name_core(header)))
     )
+    asked_years = set(YEAR_IN_TEXT.findall(asked))
     return any(len(n) >= NAME_LENGTH and n in asked for n in names) and any(
-        re.search(rf"(?<!\d){y}(?!\d)", asked) for y in years
+        y in asked_years for y in years
     )
 
 
 def named_cell_first(question: Question, ranked: list[Candidate]) -> list[Candidate]:
     """``ranked`` with the likeliest table row the question names by row and year moved first
     (a list question reads whole tables: left as it is)."""
-    if question.focus is Focus.LIST:
+    if question.focus is Focus.LIST or not YEAR_IN_TEXT.search(squeezed(question.text)):
         return ranked
     for i, c in enumerate(ranked):
         if names_cell(question, c):

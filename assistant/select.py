@@ -141,9 +141,9 @@ def in_named_section(question: Question, ranked: list[Candidate]) -> list[Candid
 def labels_item(number: str, text: str) -> bool:
     """Whether ``text`` labels an item with ``number``: it opens the sentence or is followed by a
     space (「3-2 AIマネジメントの…」, 「…の検証5-2 社外ステークホルダーの…」), not a range
-    (「3-4倍」)."""
-    digits = re.escape(number).replace("\\-", "[-‐−]")
-    return bool(re.search(rf"(?:^|(?<![\d\-‐−.]))(?:{digits})(?:\s|$)|^(?:{digits})", text))
+    (「3-4倍」) or a longer number (「3-21」)."""
+    digits = "[-‐−]".join(re.split(r"[-‐−]", number))
+    return bool(re.search(rf"(?<![\d\-‐−.]){digits}(?:\s|$)|^{digits}(?![\d\-‐−])", text))
 
 
 def numbered_item_first(question: Question, ranked: list[Candidate]) -> list[Candidate]:

@@ -223,6 +223,7 @@ def assemble_page(
     caption: Block | None = None  # the caption heading just above a table
     table_count = 0
     for block in blocks:
+        era = latest_era(block.text, era)
         if block.kind == "table":
             block, era = _dated_by_era(block, era)
             section = _under_caption(caption or block.caption, title_block, stack, root)
@@ -245,7 +246,6 @@ def assemble_page(
         elif block.text:
             builder.add_line(block.text)
             builder.add_sentences(stack.path(root), split_sentences(block.text), "text")
-        era = latest_era(block.text, era)
         caption = None
     page = Page(number=number, title=title, text="\n".join(builder.lines))
     return PageParts(page, builder.sentences, tables, stack, era)
@@ -254,23 +254,18 @@ def assemble_page(
 def _dated_by_era(block: Block, era: str | None) -> tuple[Block, str | None]:
     """The table with its bare-year headers written in the era in force (a header 「平成29年度」
     sets it for the columns after it), and the era in force after its header."""
+    header, after = _dated(block.header, era)
+    row_headers = tuple(_dated(own, era)[0] for own in block.row_headers)
+    return replace(block, header=header, row_headers=row_headers), after
 
-    def dated(header: tuple[str, ...]) -> tuple[str, ...]:
-        nonlocal era
-        cells = []
-        for cell in header:
-            era = latest_era(cell, era)
-            cells.append(with_era(cell, era))
-        return tuple(cells)
 
-    start = era
-    header = dated(block.header)
-    after = era
-    row_headers = []
-    for own in block.row_headers:
-        era = start
-        row_headers.append(dated(own))
-    return replace(block, header=header, row_headers=tuple(row_headers)), after
+def _dated(header: tuple[str, ...], era: str | None) -> tuple[tuple[str, ...], str | None]:
+    """``header`` with each bare year in the era in force at its cell, and the era after it."""
+    cells = []
+    for cell in header:
+        era = latest_era(cell, era)
+        cells.append(with_era(cell, era))
+    return tuple(cells), era
 
 
 def _add_table(

@@ -544,9 +544,9 @@ def test_a_question_that_numbers_an_item_is_answered_from_the_sentence_labelled_
     [
         ("行動目標の3-2は何？", ("3-2",)),
         ("「3-1-1」の内容は", ("3-1-1",)),
-        ("堆積量が3-4倍になった時期は？", ()),  # a range
-        ("全長20-30cm程度の魚は？", ()),
-        ("CFM56-4が採用された年は？", ()),  # a model name
+        ("参加者が5-10人の会議は？", ()),  # a range
+        ("研修は3-4日かかる？", ()),
+        ("AB12-3型の車両は何両？", ()),  # a model name
     ],
 )
 def test_an_item_number_is_told_from_a_range_or_a_model_name(
@@ -559,6 +559,7 @@ def test_an_item_is_labelled_by_a_number_that_opens_it_or_stands_before_a_space(
     assert labels_item("3-2", "3-2 人材の育成")
     assert labels_item("5-2", "5-1 機能の検証5-2 外部の意見の検討")
     assert not labels_item("3-2", "13-2 別の項目")
+    assert not labels_item("3-2", "3-21 別の項目")
     assert not labels_item("3-4", "量は3-4倍になった")
 
 

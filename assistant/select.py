@@ -86,12 +86,18 @@ def squeezed(text: str) -> str:
     return "".join(fold(text).split())
 
 
+def heading_words_used(question: Question, heading: Sentence) -> tuple[int, float]:
+    """How many of a heading's words the question uses, and what share of them."""
+    words = token_set(own_section(heading)[-1])
+    used = len(words & set(question.tokens))
+    return used, used / len(words) if words else 0.0
+
+
 def names_heading(question: Question, heading: Sentence, least: int = 1) -> bool:
     """Whether the question uses most of the words of a heading (the one it asks about), and
     at least ``least`` of them."""
-    words = token_set(own_section(heading)[-1])
-    used = len(words & set(question.tokens))
-    return bool(words) and used >= least and used / len(words) >= NAMED_SHARE
+    used, share = heading_words_used(question, heading)
+    return used >= least and share >= NAMED_SHARE
 
 
 def heads_contents(candidate: Candidate) -> bool:
@@ -105,35 +111,38 @@ def heads_contents(candidate: Candidate) -> bool:
 
 
 def in_named_section(question: Question, ranked: list[Candidate]) -> list[Candidate]:
-    """``ranked`` with the likeliest sentence under a heading the question names moved first,
-    when the likeliest of all is not under one and names no fewer of the question's entities:
+    """``ranked`` with the likeliest sentence under the heading the question names most fully
+    moved first, when it names no fewer of the question's entities than the likeliest of all:
     「データ整備員はどういう仕事？」 is answered from the section データ整備員, not from a
     sentence elsewhere that mentions it with more of the question's words. A heading the
     question quotes whole (「データガバナンス」の定義, a glossary entry) comes before one whose
-    words it merely uses (3. データガバナンスの推進)."""
+    words it merely uses (3. データガバナンスの推進), and one whose words it uses all before one
+    whose words it uses in part (6)地理空間データ・スペシャリスト before 2.2 データ人材モデル)."""
     entities = (*question.years, *question.places, *question.ministries, *question.names)
 
     quoted = {fold(q) for q in question.quoted}
 
-    def named(c: Candidate) -> int:
-        """2 under a heading the question quotes whole (「データガバナンス」), 1 under one whose
-        words it uses, else 0."""
+    def named(c: Candidate) -> tuple[int, float]:
+        """(2, ·) under a heading the question quotes whole (「データガバナンス」), (1, share of
+        its words used) under one whose words it uses, else (0, 0)."""
         s = c.sentence
         heading = heading_of(c.document, s.page, s.section) if s.kind != "heading" else None
         if heading is None:
-            return 0
+            return 0, 0.0
         if fold(heading.text) in quoted:
-            return 2
-        return int(names_heading(question, heading, NAMED_WORDS))
+            return 2, 1.0
+        if names_heading(question, heading, NAMED_WORDS):
+            return 1, heading_words_used(question, heading)[1]
+        return 0, 0.0
 
     def entities_named(c: Candidate) -> int:
         context = fold(" ".join((c.sentence.text, *c.sentence.section)))
         return sum(e in context for e in entities)
 
     floor = entities_named(ranked[0])
-    levels = [named(c) if entities_named(c) >= floor else 0 for c in ranked]
+    levels = [named(c) if entities_named(c) >= floor else (0, 0.0) for c in ranked]
     inside = max(range(len(ranked)), key=lambda i: (levels[i], -i))
-    if not inside or not levels[inside]:
+    if not inside or not levels[inside][0]:
         return ranked
     return [ranked[inside], *ranked[:inside], *ranked[inside + 1 :]]
 
@@ -210,8 +219,7 @@ class Select(Stage):
             # the likeliest candidate that introduces a list, unless the likeliest of all
             # numbers the items itself
             if not enumerates_inline(best.sentence):
-                lists = (self._list(question, c) for c in ranked[:LIST_ANCHORS])
-                lead, items = next((found for found in lists if len(found[1]) > 1), (None, []))
+                lead, items = self.likeliest_list(question, ranked[:LIST_ANCHORS])
         elif best.sentence.kind == "heading" and not heads_contents(best):
             lead, items = self._list(question, best)
         if items and question.ordinal and question.ordinal <= len(items):
@@ -252,6 +260,27 @@ class Select(Stage):
         return [best] + [
             c for c in others[:1] if c.probability >= self.second_ratio() * best.probability
         ]
+
+    def likeliest_list(
+        self, question: Question, anchors: list[Candidate]
+    ) -> tuple[Candidate | None, list[Candidate]]:
+        """The list of the likeliest anchor; when that is a heading the question does not name
+        (1.2 目的 over 「人材モデルを全部」), the list under the heading it names most fully
+        (2.2 データ人材モデル), if any."""
+        lists = [found for c in anchors if len((found := self._list(question, c))[1]) > 1]
+        if not lists:
+            return None, []
+        named = [
+            (heading_words_used(question, lead.sentence)[1], -i)
+            for i, (lead, _) in enumerate(lists)
+            if lead
+            and lead.sentence.kind == "heading"
+            and names_heading(question, lead.sentence, NAMED_WORDS)
+        ]
+        lead = lists[0][0]
+        if named and lead and lead.sentence.kind == "heading" and -max(named)[1] > 0:
+            return lists[-max(named)[1]]
+        return lists[0]
 
     def _list(
         self, question: Question, best: Candidate

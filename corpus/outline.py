@@ -26,26 +26,35 @@ def is_page_title(sentence: Sentence) -> bool:
 
 
 def heading_of(document: ExtractedDocument, page: int, section: tuple[str, ...]) -> Sentence | None:
-    """The heading sentence that opens ``section`` on ``page`` (never the page title)."""
+    """The heading sentence that opens ``section`` on ``page``, or on a page before when the
+    section runs on unbroken to ``page`` (never the page title)."""
     if len(section) < 2:
         return None
-    return next(
-        (
-            s
-            for s in document.sentences
-            if s.page == page and s.kind == "heading" and own_section(s) == section
-        ),
-        None,
-    )
+    on_page = [i for i, s in enumerate(document.sentences) if s.page == page]
+    for s in (document.sentences[i] for i in on_page):
+        if s.kind == "heading" and own_section(s) == section:
+            return s
+    for s in reversed(document.sentences[: on_page[0]] if on_page else []):
+        if s.kind == "heading" and own_section(s) == section:
+            return s
+        if s.section[: len(section)] != section:
+            return None
+    return None
 
 
 def members(document: ExtractedDocument, page: int, section: tuple[str, ...]) -> list[Sentence]:
-    """Every sentence of ``section`` on ``page`` below its heading."""
-    return [
+    """Every sentence of ``section`` on ``page`` below its heading, and those that carry it on
+    at the top of the pages after (a report's section runs on over a page break)."""
+    found = [
         s
         for s in document.sentences
         if s.page == page and s.section[: len(section)] == section and s.text != section[-1]
     ]
+    for s in (s for s in document.sentences if s.page > page):
+        if s.section[: len(section)] != section:
+            break
+        found.append(s)
+    return found
 
 
 def children(document: ExtractedDocument, heading: Sentence) -> list[Sentence]:

@@ -33,7 +33,7 @@ from pdfplumber.utils import dedupe_chars
 
 from corpus.japanese import has_letter, normalize
 from corpus.ocr import OcrLine
-from corpus.sections import Block, body_block, heading_marker
+from corpus.sections import Block, body_block, heading_marker, numbering
 from corpus.tables import is_value, pdf_table
 from corpus.textrepair import close_letter_spacing, is_page_number, join_lines, starts_block
 
@@ -447,6 +447,7 @@ def lead_texts(lines: list[Line]) -> tuple[str, ...]:
             and 0 <= line.top - groups[-1][-1].bottom < TITLE_GAP * groups[-1][-1].size
             and not starts_block(line.raw)
             and not _DATE.match(line.text)
+            and numbering(line.text) is None  # 「1. 目的」 opens the first section
         ):
             groups[-1].append(line)
             continue

@@ -353,3 +353,28 @@ def government_report(path: Path, *, title: str | None = "Microsoft Word - repor
         title=title,
         running_header="みどり市地域交通計画",
     )
+
+
+def talent_plan(path: Path) -> Path:
+    """A two-page plan: a numbered heading right under the title, and a section whose items
+    run on over the page break."""
+    first = [
+        Heading("みどり市デジタル人材計画", size=18),
+        Heading("1. 目的", size=13),
+        Para("本計画は、市の業務を担うデジタル人材を確保し、育成することを目的とする。"),
+        Para("計画期間は2025年度から2029年度までの5年間とする。"),
+        Heading("2. 人材の区分", size=13),
+        Para("本計画では、市のデジタル人材を次の三つの区分に分けて育成する。"),
+        Para("区分ごとに研修を用意し、毎年度の受講者数を公表する。" * 6),
+    ]
+    second = [
+        Heading("(1) 企画人材", size=12),
+        Para("業務改革の企画を担う。"),
+        Heading("(2) 分析人材", size=12),
+        Para("統計データの分析を担う。"),
+        Heading("(3) 開発人材", size=12),
+        Para("庁内システムの開発を担う。"),
+        Heading("3. 推進体制", size=13),
+        Para("情報政策課が計画の進み具合を管理する。"),
+    ]
+    return build_pdf(path, [first, second])

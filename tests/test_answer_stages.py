@@ -11,13 +11,14 @@ import pytest
 from assistant.features import FEATURES, TermWeights, candidate_features
 from assistant.pipeline import Assistant
 from assistant.question import analyse
-from assistant.select import in_named_section, labels_item
+from assistant.select import Select, in_named_section, labels_item
 from assistant.stage import Stage
 from assistant.types import FAILURE, REFUSAL, Citation
 from assistant.verify import VerifyCitations
 from assistant.work import Answered, Draft, Failed, Outcome, Refusal, Refused, Work
 from index.ingest import Ingestor
 from index.policy_index import PolicyIndex
+from tests.pdf_factory import talent_plan
 
 PLAN = """# みどり市こども未来計画
 
@@ -510,6 +511,61 @@ def test_a_quoted_term_that_heads_a_glossary_entry_is_read_from_it_first(tmp_pat
     # under the heading quoted whole, not under 「2. データガバナンスの推進」, whose words it uses
     first = in_named_section(work.query.facts, work.ranked.candidates)[0]
     assert "廃棄までの扱い" in first.sentence.text
+
+
+ROLES = """# みどり市デジタル人材計画
+
+## 2. 人材の定義と区分
+本計画では人材を企画人材、分析人材、開発人材の三つに区分し、それぞれの人材を次のとおり定義する。
+
+### (1) 企画人材
+業務改革の企画を担う。
+
+### (2) 分析人材
+統計を読み解き、施策の効果を測る。
+"""
+
+
+def test_a_heading_the_question_names_in_full_comes_before_one_it_names_in_part(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "roles.md").write_text(ROLES, encoding="utf-8")
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([tmp_path / "roles.md"], progress=False).failed
+    work, _ = run(Assistant(index), "分析人材はどんな人材として定義されている？")
+    assert work.query is not None and work.ranked is not None
+    assert work.ranked.candidates[0].sentence.text.startswith("本計画では人材を")
+    # 「(2) 分析人材」: both its words asked; 「2. 人材の定義と区分」: two of its three
+    first = in_named_section(work.query.facts, work.ranked.candidates)[0]
+    assert first.sentence.text == "統計を読み解き、施策の効果を測る。"
+
+
+def test_a_list_under_a_heading_runs_on_over_the_page_break(tmp_path: Path) -> None:
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([talent_plan(tmp_path / "plan.pdf")], progress=False).failed
+    answer = Assistant(index).ask("人材の区分にはどんなものがある？")
+    assert not answer.refused
+    assert all(role in answer.answer for role in ("企画人材", "分析人材", "開発人材"))
+    assert {c.page for c in answer.citations} == {1, 2}  # the heading, then the items
+
+
+def test_a_list_under_a_heading_the_question_names_wins_over_one_under_a_likelier_heading(
+    tmp_path: Path,
+) -> None:
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([talent_plan(tmp_path / "plan.pdf")], progress=False).failed
+    assistant = Assistant(index)
+    work, _ = run(assistant, "人材の区分にはどんなものがある？")
+    assert work.query is not None and work.retrieved is not None
+    found = {c.sentence.text: c for c in work.retrieved.candidates}
+    purpose, lead_in = (
+        found["1. 目的"],
+        found["本計画では、市のデジタル人材を次の三つの区分に分けて育成する。"],
+    )
+    select = next(stage for stage in assistant.stages if isinstance(stage, Select))
+    lead, items = select.likeliest_list(work.query.facts, [purpose, lead_in])
+    assert lead is not None and lead.sentence.text == "2. 人材の区分"  # not 1. 目的's sentences
+    assert [c.sentence.text for c in items][:3] == ["(1) 企画人材", "(2) 分析人材", "(3) 開発人材"]
 
 
 ACTION_PLAN = """# あおば町デジタル行動計画

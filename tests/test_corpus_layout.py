@@ -9,6 +9,7 @@ import pytest
 
 from corpus.extract import extract_document
 from corpus.model import ExtractedDocument
+from corpus.outline import children, heading_of, own_section
 from tests.pdf_factory import (
     Box,
     Columns,
@@ -21,6 +22,7 @@ from tests.pdf_factory import (
     Spread,
     build_pdf,
     government_report,
+    talent_plan,
 )
 
 PURPOSE = (
@@ -62,6 +64,26 @@ def test_title_skips_a_document_label_and_never_takes_a_later_heading(tmp_path: 
     body = [Heading("第１章 はじめに", size=22), Para("本書は方針を定める。")]
     document = extract_document(build_pdf(tmp_path / "plan.pdf", [cover, body]))
     assert document.title == "データ人材の育成方針"
+
+
+def test_a_numbered_heading_right_under_the_title_is_no_part_of_it(tmp_path: Path) -> None:
+    document = extract_document(talent_plan(tmp_path / "plan.pdf"))
+    assert document.title == "みどり市デジタル人材計画"
+
+
+def test_a_section_runs_on_over_a_page_break(tmp_path: Path) -> None:
+    document = extract_document(talent_plan(tmp_path / "plan.pdf"))
+    heading = next(s for s in document.sentences if s.text == "2. 人材の区分")
+    item = next(s for s in document.sentences if s.text == "(2) 分析人材")
+    assert (heading.page, item.page) == (1, 2)
+    assert heading_of(document, 2, own_section(heading)) == heading  # from the page after
+    assert [s.text for s in children(document, heading)] == [
+        "(1) 企画人材",
+        "(2) 分析人材",
+        "(3) 開発人材",
+    ]
+    later = next(s for s in document.sentences if s.text == "3. 推進体制")
+    assert heading_of(document, 2, own_section(later)) == later  # a section of its own
 
 
 def test_contents_page_and_running_lines_leave_nothing(report: ExtractedDocument) -> None:

@@ -75,6 +75,8 @@ _OPEN_END = re.compile(r"[、，,「『（(【〔［\[]$")
 _LEADER = re.compile(r"(?:[.．・･·…‥]\s?){3,}\s*[0-9０-９]{1,4}$")
 _CONTENTS = re.compile(r"^(?:目次|もくじ|contents|table of contents)$", re.IGNORECASE)
 _LINE_NUMBER = re.compile(r"^\d{1,3}$")
+# An item's number opening a line (「４：主要」, 「2. 」, 「(3)」), not a figure (「2.5倍」).
+_ITEM_OPENING = re.compile(r"^([(（]?)[0-9０-９]{1,2}([)）:：.．、])(?![0-9０-９])")
 _DATE = re.compile(r"^[（(]?(?:令和|平成|昭和)?\s*[0-9０-９元]{1,4}\s*年\s*[0-9０-９]{1,2}\s*月")
 LABEL = "label"  # heading marker of a side label
 
@@ -390,11 +392,25 @@ def _line_gap(lines: list[Line]) -> float:
     return median(gaps) if len(gaps) >= MIN_WRAPS else 0.0
 
 
+def _next_item(opening: Line, line: Line) -> bool:
+    """``line`` opens with an item number of the same form as the paragraph's first line: the
+    next item of a list whose items are short lines (「５：中心的に関与」 then 「４：…」)."""
+    first, this = _ITEM_OPENING.match(opening.text), _ITEM_OPENING.match(line.text)
+    return bool(first and this and first.groups() == this.groups())
+
+
 def _continues(
-    previous: Line, line: Line, rights: dict[int, float], line_gap: float, body: float
+    opening: Line,
+    previous: Line,
+    line: Line,
+    rights: dict[int, float],
+    line_gap: float,
+    body: float,
 ) -> bool:
-    """``line`` carries on the paragraph that ``previous`` is in."""
+    """``line`` carries on the paragraph that ``opening`` starts and ``previous`` ends."""
     if abs(line.size - previous.size) > SAME_SIZE or starts_block(line.raw):
+        return False
+    if _next_item(opening, line):
         return False
     if is_value(previous.text) and is_value(line.text):  # a chart's axis, a column of figures
         return False
@@ -419,7 +435,7 @@ def _paragraphs(lines: list[Line], body: float) -> list[list[Line]]:
     rights, line_gap = _box_rights(lines), _line_gap(lines)
     groups: list[list[Line]] = []
     for line in lines:
-        if groups and _continues(groups[-1][-1], line, rights, line_gap, body):
+        if groups and _continues(groups[-1][0], groups[-1][-1], line, rights, line_gap, body):
             groups[-1].append(line)
         else:
             groups.append([line])

@@ -137,7 +137,7 @@ class _Cursor:
 def _wrapped(
     cursor: _Cursor, text: str, x: float, width: float, size: float, leading: float = LEADING
 ) -> None:
-    for line in break_lines(text, width, size):
+    for line in (line for part in text.split("\n") for line in break_lines(part, width, size)):
         cursor.y -= size * leading
         cursor.text(x, cursor.y, line, size)
 

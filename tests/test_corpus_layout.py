@@ -86,6 +86,14 @@ def test_a_section_runs_on_over_a_page_break(tmp_path: Path) -> None:
     assert heading_of(document, 2, own_section(later)) == later  # a section of its own
 
 
+def test_short_numbered_lines_stay_items_of_their_own(tmp_path: Path) -> None:
+    # the longest item reaches its box's right edge, as a wrapped line would
+    items = ["５：中心的に関与", "４：主要メンバーとして関与", "３：メンバーとして関与", "２：助言"]
+    page = [Heading("関与の度合い", size=14), Para("乗数をかける。"), Para("\n".join(items))]
+    document = extract_document(build_pdf(tmp_path / "items.pdf", [page]))
+    assert texts(document, 1)[-4:] == items
+
+
 def test_contents_page_and_running_lines_leave_nothing(report: ExtractedDocument) -> None:
     assert report.page(2).text == ""  # 目次 and its dot-leader lines
     for page in report.pages[1:]:  # (the cover's title is the running header's text)

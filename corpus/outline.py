@@ -44,12 +44,15 @@ def heading_of(document: ExtractedDocument, page: int, section: tuple[str, ...])
 
 def members(document: ExtractedDocument, page: int, section: tuple[str, ...]) -> list[Sentence]:
     """Every sentence of ``section`` on ``page`` below its heading, and those that carry it on
-    at the top of the pages after (a report's section runs on over a page break)."""
+    at the top of the pages after (a report's section runs on over a page break; the title's,
+    which holds every page that has none of its own, does not)."""
     found = [
         s
         for s in document.sentences
         if s.page == page and s.section[: len(section)] == section and s.text != section[-1]
     ]
+    if len(section) < 2:
+        return found
     for s in (s for s in document.sentences if s.page > page):
         if s.section[: len(section)] != section:
             break

@@ -84,6 +84,9 @@ def test_a_section_runs_on_over_a_page_break(tmp_path: Path) -> None:
     ]
     later = next(s for s in document.sentences if s.text == "3. 推進体制")
     assert heading_of(document, 2, own_section(later)) == later  # a section of its own
+    # the title's section holds every later page without a title: read on its own page only
+    title = next(s for s in document.sentences if s.text == "みどり市デジタル人材計画")
+    assert [s.text for s in children(document, title)] == ["1. 目的", "2. 人材の区分"]
 
 
 def test_short_numbered_lines_stay_items_of_their_own(tmp_path: Path) -> None:

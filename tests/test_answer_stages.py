@@ -68,6 +68,18 @@ def small(small_index: PolicyIndex) -> Assistant:
     return Assistant(small_index)
 
 
+def written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def index_of(tmp_path: Path, source: Path) -> PolicyIndex:
+    """An index of ``source`` alone, in a data folder of its own."""
+    index = PolicyIndex(tmp_path / "home")
+    assert not Ingestor(index).ingest([source], progress=False).failed
+    return index
+
+
 def run(assistant: Assistant, question: str, **kwargs: object) -> tuple[Work, Outcome]:
     work = assistant.start(question, **kwargs)  # type: ignore[arg-type]
     return work, assistant.run(work)
@@ -348,10 +360,7 @@ def test_a_followup_joined_to_the_last_question_is_ranked_by_its_own_words(
         {"role": "user", "content": "緑ヶ丘町立図書館の所在地はどこ？"},
         {"role": "assistant", "content": "緑ヶ丘町中央三丁目です。"},
     ]
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "library.md").write_text(LIBRARY, encoding="utf-8")
-    index = PolicyIndex(tmp_path / "home")
-    assert not Ingestor(index).ingest([tmp_path / "docs"], progress=False).failed
+    index = index_of(tmp_path, written(tmp_path / "library.md", LIBRARY))
     work, outcome = run(
         Assistant(index), "その交流サイトで重視して発信しているのは何？", history=history
     )
@@ -469,9 +478,7 @@ WATER = """# みどり市水道ビジョン
 
 
 def test_a_sentence_that_numbers_its_items_answers_a_list_question(tmp_path: Path) -> None:
-    (tmp_path / "water.md").write_text(WATER, encoding="utf-8")
-    index = PolicyIndex(tmp_path / "home")
-    assert not Ingestor(index).ingest([tmp_path / "water.md"], progress=False).failed
+    index = index_of(tmp_path, written(tmp_path / "water.md", WATER))
     answer = Assistant(index).ask("広域連携の形態として挙げられている3つは何ですか？")
     assert not answer.refused
     assert all(item in answer.answer for item in ("施設の統合", "料金の統一", "職員の相互派遣"))
@@ -501,9 +508,7 @@ DATA_POLICY = """# みどり市データ利用指針
 
 def test_a_quoted_term_that_heads_a_glossary_entry_is_read_from_it_first(tmp_path: Path) -> None:
     # the definition does not repeat the term, which the sections before it use throughout
-    (tmp_path / "data.md").write_text(DATA_POLICY, encoding="utf-8")
-    index = PolicyIndex(tmp_path / "home")
-    assert not Ingestor(index).ingest([tmp_path / "data.md"], progress=False).failed
+    index = index_of(tmp_path, written(tmp_path / "data.md", DATA_POLICY))
     question = "みどり市データ利用指針でいう「データガバナンス」の定義を教えて"
     work, _ = run(Assistant(index), question)
     assert work.query is not None and work.retrieved is not None and work.ranked is not None
@@ -513,7 +518,7 @@ def test_a_quoted_term_that_heads_a_glossary_entry_is_read_from_it_first(tmp_pat
     assert "廃棄までの扱い" in first.sentence.text
 
 
-ROLES = """# みどり市デジタル人材計画
+DIVISIONS = """# みどり市デジタル人材計画
 
 ## 2. 人材の定義と区分
 本計画では人材を企画人材、分析人材、開発人材の三つに区分し、それぞれの人材を次のとおり定義する。
@@ -529,9 +534,7 @@ ROLES = """# みどり市デジタル人材計画
 def test_a_heading_the_question_names_in_full_comes_before_one_it_names_in_part(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "roles.md").write_text(ROLES, encoding="utf-8")
-    index = PolicyIndex(tmp_path / "home")
-    assert not Ingestor(index).ingest([tmp_path / "roles.md"], progress=False).failed
+    index = index_of(tmp_path, written(tmp_path / "divisions.md", DIVISIONS))
     work, _ = run(Assistant(index), "分析人材はどんな人材として定義されている？")
     assert work.query is not None and work.ranked is not None
     assert work.ranked.candidates[0].sentence.text.startswith("本計画では人材を")
@@ -541,8 +544,7 @@ def test_a_heading_the_question_names_in_full_comes_before_one_it_names_in_part(
 
 
 def test_a_list_under_a_heading_runs_on_over_the_page_break(tmp_path: Path) -> None:
-    index = PolicyIndex(tmp_path / "home")
-    assert not Ingestor(index).ingest([talent_plan(tmp_path / "plan.pdf")], progress=False).failed
+    index = index_of(tmp_path, talent_plan(tmp_path / "plan.pdf"))
     answer = Assistant(index).ask("人材の区分にはどんなものがある？")
     assert not answer.refused
     assert all(role in answer.answer for role in ("企画人材", "分析人材", "開発人材"))
@@ -552,8 +554,7 @@ def test_a_list_under_a_heading_runs_on_over_the_page_break(tmp_path: Path) -> N
 def test_a_list_under_a_heading_the_question_names_wins_over_one_under_a_likelier_heading(
     tmp_path: Path,
 ) -> None:
-    index = PolicyIndex(tmp_path / "home")
-    assert not Ingestor(index).ingest([talent_plan(tmp_path / "plan.pdf")], progress=False).failed
+    index = index_of(tmp_path, talent_plan(tmp_path / "plan.pdf"))
     assistant = Assistant(index)
     work, _ = run(assistant, "人材の区分にはどんなものがある？")
     assert work.query is not None and work.retrieved is not None
@@ -586,9 +587,7 @@ def test_a_question_that_numbers_an_item_is_answered_from_the_sentence_labelled_
 ) -> None:
     # the item's text shares no word with the question, and its heading does not name it; the
     # sentences around it repeat the question's words (fails without numbered_item_first)
-    (tmp_path / "plan.md").write_text(ACTION_PLAN, encoding="utf-8")
-    index = PolicyIndex(tmp_path / "home")
-    assert not Ingestor(index).ingest([tmp_path / "plan.md"], progress=False).failed
+    index = index_of(tmp_path, written(tmp_path / "plan.md", ACTION_PLAN))
     work, outcome = run(Assistant(index), "あおば町の行動目標のうち「2-2」はどんな目標ですか？")
     assert work.query is not None and work.query.facts.item_numbers == ("2-2",)
     assert outcome.kind == "answered" and work.selection is not None
@@ -635,9 +634,7 @@ SEWER_PLAN = """# みなと町下水道経営計画
 
 def test_a_table_row_the_question_names_by_row_and_year_comes_first(tmp_path: Path) -> None:
     # the prose repeats the question's words and the model prefers it; the row holds the figure
-    (tmp_path / "sewer.md").write_text(SEWER_PLAN, encoding="utf-8")
-    index = PolicyIndex(tmp_path / "home")
-    assert not Ingestor(index).ingest([tmp_path / "sewer.md"], progress=False).failed
+    index = index_of(tmp_path, written(tmp_path / "sewer.md", SEWER_PLAN))
     assistant = Assistant(index)
     question = "みなと町下水道経営計画の収支計画で、令和7年度の使用料収入はいくらと見込まれますか？"
     work, outcome = run(assistant, question)

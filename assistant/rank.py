@@ -85,9 +85,8 @@ class Rank(Stage):
         probabilities = selector.probabilities(features)
         for candidate, p in zip(candidates, probabilities, strict=True):
             candidate.probability = float(p)
-        asked = work.query.facts
-        if work.query.joined is not None:  # answerable: the follow-up with its context
-            asked = work.query.joined
+        asked = work.query.judged
+        if asked is not work.query.facts:  # answerable: the follow-up with its context
             features = candidate_features(asked, work.retrieved, self.weights())
             probabilities = selector.probabilities(features)
         work.ranked = Ranked(

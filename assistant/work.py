@@ -41,6 +41,11 @@ class Query:
     # follow-up (``facts`` then hold the follow-up's own): answerability is judged on it.
     joined: Question | None = None
 
+    @property
+    def judged(self) -> Question:
+        """What answerability is judged on: the joined question of a follow-up, else the facts."""
+        return self.joined if self.joined is not None else self.facts
+
 
 @dataclass
 class Candidate:

@@ -5,8 +5,8 @@ The answerability model is fitted on JaQuAD, which has no tables, and underrates
 whose best candidate is a table row: at the general threshold only 74% of the answerable such
 questions of the tuning sets are answered (the card's ``table_threshold_validation``). Those
 questions get their own threshold, chosen like the general one (best balanced accuracy, the
-same grid) but only on them: the questions of ``VALIDATION_SETS`` over ``../shared/realpdfs``,
-asked through the whole answer path with the shipped model. The later sets (realpdf_fresh4–7)
+same grid) but only on them: the questions of ``DOCUMENT_SETS`` over ``../shared/realpdfs``,
+asked through the whole answer path with the shipped model. The later sets (realpdf_fresh4 and on)
 stay held out. ``make selector`` runs it after each fit.
 """
 
@@ -25,11 +25,10 @@ from assistant.pipeline import Assistant
 from assistant.selector import CARD_FILE, MODEL_DIR, load_selector
 from eval.dataset import EvalItem, load_items
 from eval.run import open_eval_index
-from eval.train_selector import Scored, answered_shares, choose_threshold
+from eval.train_selector import DOCUMENT_SETS, Scored, answered_shares, choose_threshold
 
 ROOT = Path(__file__).resolve().parent.parent
 REALPDF_DIR = ROOT.parent / "shared" / "realpdfs"
-VALIDATION_SETS = ("realpdf", "realpdf_fresh", "realpdf_fresh2", "realpdf_fresh3")
 
 
 def table_topped(assistant: Assistant, items: list[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
@@ -75,12 +74,12 @@ def write_table_threshold(folder: Path = MODEL_DIR) -> float:
     index, _ = open_eval_index(None, sorted(REALPDF_DIR.glob("*.pdf")), progress=True)
     selector = load_selector(folder)
     assistant = Assistant(index, selector=selector)
-    items = [i for name in VALIDATION_SETS for i in load_items(ROOT / "eval" / f"{name}.jsonl")]
+    items = [i for name in DOCUMENT_SETS for i in load_items(ROOT / "eval" / f"{name}.jsonl")]
     threshold, metrics = choose(*table_topped(assistant, items), selector.threshold)
     card_file = folder / CARD_FILE.name
     card = json.loads(card_file.read_text(encoding="utf-8"))
     card["table_threshold"] = threshold
-    card["table_threshold_validation"] = {"sets": list(VALIDATION_SETS), **metrics}
+    card["table_threshold_validation"] = {"sets": list(DOCUMENT_SETS), **metrics}
     card_file.write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(metrics, indent=1))
     print(f"table-row threshold {threshold} written to {card_file}")

@@ -10,14 +10,18 @@
    article mentions (「1901年に札幌で…」 → 「…函館で…」: topic present, the thing asked about
    absent), drawn from the held-out articles' questions.
 2. Candidate model: gradient-boosted trees fitted on 80% of the training articles, calibrated
-   (isotonic) on the other 20%. Answerability model: a logistic regression over each question's
-   summary (:data:`QUESTION_FEATURES`) on those 20%, which the trees never saw.
+   (isotonic) on the other 20% (``--keep-candidates``: the shipped ones, kept as they are).
+   Answerability model: a logistic regression over each question's summary
+   (:data:`QUESTION_FEATURES`) on those 20%, which the trees never saw, and on the real-PDF
+   tuning sets' questions (:data:`DOCUMENT_SETS`, the product's kind of document, which
+   JaQuAD's Wikipedia paragraphs are not), together weighing ``--document-weight`` times the
+   JaQuAD ones.
 3. Validation: JaQuAD dev (the same sample ``python -m eval run --jaquad dev`` asks, with the
-   same two kinds of made negatives) and the realpdf set. The refusal threshold is the one
-   that maximises balanced accuracy there (the mean of answerable questions answered and
-   unanswerable ones refused, over both sets' questions pooled);
-   the runner-up ratio the one with the best mean accuracy whose median answer stays within
-   ``MAX_MEDIAN_CHARS`` on both sets.
+   same two kinds of made negatives) and the real-PDF tuning sets, each of them scored by an
+   answerability model fitted without it. The refusal threshold is the one that maximises
+   balanced accuracy there (the mean of answerable questions answered and unanswerable ones
+   refused, over the questions of both pooled); the runner-up ratio the one with the best mean
+   accuracy whose median answer stays within ``MAX_MEDIAN_CHARS`` on both.
 4. assistant/models/selector.joblib and selector.json (features, threshold, ratio, metrics),
    then the threshold for questions whose likeliest sentence is a table row
    (eval/table_threshold.py).
@@ -59,7 +63,7 @@ from assistant.pipeline import organisation_names
 from assistant.question import names_by_kind
 from assistant.rephrase import Rephrase
 from assistant.retrieve import Retrieve
-from assistant.selector import CARD_FILE, MODEL_FILE
+from assistant.selector import CARD_FILE, MODEL_DIR, MODEL_FILE
 from assistant.work import Retrieved, Turn, Work
 from corpus.japanese import fold
 from eval.dataset import EvalItem, load_items
@@ -71,7 +75,8 @@ from index.registry import BUILD_VERSION
 from index.store import data_home
 
 ROOT = Path(__file__).resolve().parent.parent
-REALPDF_QUESTIONS = ROOT / "eval" / "realpdf.jsonl"
+# The real-PDF tuning sets; realpdf_fresh4 and later stay held out.
+DOCUMENT_SETS = ("realpdf", "realpdf_fresh", "realpdf_fresh2", "realpdf_fresh3")
 REALPDF_DIR = ROOT.parent / "shared" / "realpdfs"
 CALIBRATION_SHARE = 0.2
 HARD_NEGATIVE_EVERY = 3  # every third answerable training question also asked without its paragraph
@@ -79,6 +84,11 @@ SWAP_EVERY = 3  # and every third (the next ones) about a name that no indexed d
 MAX_MEDIAN_CHARS = 150  # the answer length users asked for (issue: median non-list answer)
 RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)  # 1.01: never the runner-up
 SEED = 0
+CANDIDATE_CARD = ("command", "trained_at", "sklearn", "training")  # how kept trees were fitted
+# The real-PDF questions' total weight in the answerability fit, against the JaQuAD ones'.
+# Measured 12-08 through the answer path: 0.25 tuning +3 −0, held-out fresh4–9 +6 −2, JaQuAD-RAG
+# dev 0.819 → 0.820; 1.0 (best cross-fitted balanced accuracy) tuning +3 −5, held-out +7 −12.
+DOCUMENT_WEIGHT = 0.25
 
 
 @dataclass
@@ -165,11 +175,11 @@ def question_rows(
     pairs = list(zip(items, groups, strict=True))
     for number, (item, group) in enumerate(tqdm(pairs, desc="features", unit="q")):
         work = asked(item.question, tuple(item.history))
-        features = candidate_features(work.query.facts, work.retrieved, weights)
+        features = candidate_features(work.query.judged, work.retrieved, weights)
         rows.append(Rows(item.id, group, features, labels_for(item, work), item.answerable))
         hard = item.answerable and hard_negatives and number % HARD_NEGATIVE_EVERY == 0
         if hard and (rest := without_gold_pages(item, work)):
-            features = candidate_features(work.query.facts, rest, weights)
+            features = candidate_features(work.query.judged, rest, weights)
             labels = np.zeros(len(rest.candidates), dtype=np.int8)
             rows.append(Rows(f"{item.id}:without-gold", group, features, labels, False))
         swap = item.answerable and hard_negatives and number % SWAP_EVERY == 1
@@ -221,36 +231,61 @@ class Models:
         return float(self.answerable.predict_proba(summary)[0, 1]) if len(p) else 0.0
 
 
-def fit(rows: list[Rows]) -> tuple[Models, dict[str, Any]]:
-    """Trees on most articles; isotonic calibration and the answerability model on the rest."""
+def calibration_split(rows: list[Rows]) -> tuple[list[Rows], list[Rows]]:
+    """The rows of most articles (the trees') and of the other ``CALIBRATION_SHARE``."""
     groups = sorted({r.group for r in rows})
     rng = np.random.default_rng(SEED)
     held = set(rng.choice(groups, size=int(len(groups) * CALIBRATION_SHARE), replace=False))
-    fit_x, fit_y = stack([r for r in rows if r.group not in held])
-    calibration = [r for r in rows if r.group in held]
+    return [r for r in rows if r.group not in held], [r for r in rows if r.group in held]
+
+
+def fit_candidates(fitting: list[Rows], calibration: list[Rows]) -> Any:
+    """Gradient-boosted trees on ``fitting``, isotonic-calibrated on ``calibration``."""
+    fit_x, fit_y = stack(fitting)
     cal_x, cal_y = stack(calibration)
     trees = HistGradientBoostingClassifier(
         max_iter=300, learning_rate=0.05, max_leaf_nodes=31, min_samples_leaf=40, random_state=SEED
     ).fit(fit_x, fit_y)
-    candidates = CalibratedClassifierCV(FrozenEstimator(trees), method="isotonic").fit(cal_x, cal_y)
-    summaries = np.array(
+    return CalibratedClassifierCV(FrozenEstimator(trees), method="isotonic").fit(cal_x, cal_y)
+
+
+def summaries(candidates: Any, rows: list[Rows]) -> np.ndarray:
+    """Each question's :data:`QUESTION_FEATURES` under the candidate model."""
+    return np.array(
         [
             question_features(r.features, candidates.predict_proba(r.features)[:, 1])
             if len(r.labels)
             else np.zeros(len(QUESTION_FEATURES))
-            for r in calibration
+            for r in rows
         ]
     )
-    answered = np.array([r.answerable for r in calibration])
-    answerable = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(
-        summaries, answered
+
+
+def fit_answerable(
+    candidates: Any, calibration: list[Rows], documents: list[Rows], weight: float
+) -> Any:
+    """The answerability model on the JaQuAD calibration questions and the real-PDF ones, the
+    latter together weighing ``weight`` times the former (they are the product's documents,
+    and a tenth as many)."""
+    rows = calibration + documents
+    answered = np.array([r.answerable for r in rows])
+    weights = np.ones(len(rows))
+    if documents:
+        weights[len(calibration) :] = weight * len(calibration) / len(documents)
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(
+        summaries(candidates, rows), answered, logisticregression__sample_weight=weights
     )
-    return Models(candidates, answerable), {
+
+
+def fitting_metrics(candidates: Any, fitting: list[Rows], calibration: list[Rows]) -> dict:
+    fit_y = stack(fitting)[1]
+    cal_x, cal_y = stack(calibration)
+    return {
         "fit_rows": len(fit_y),
         "fit_positives": int(fit_y.sum()),
         "calibration_rows": len(cal_y),
         "calibration_questions": len(calibration),
-        "calibration_unanswerable": int((~answered).sum()),
+        "calibration_unanswerable": sum(not r.answerable for r in calibration),
         "calibration_auc": round(
             float(roc_auc_score(cal_y, candidates.predict_proba(cal_x)[:, 1])), 4
         ),
@@ -360,10 +395,15 @@ def set_metrics(scored: Scored, threshold: float, ratio: float) -> dict[str, Any
     return metrics
 
 
-def realpdf_rows(home: str | None) -> list[Rows]:
-    items = load_items(REALPDF_QUESTIONS)
+def document_rows(home: str | None) -> dict[str, list[Rows]]:
+    """The real-PDF tuning sets' questions over ``../shared/realpdfs``, by set."""
     index, _ = open_eval_index(home, sorted(REALPDF_DIR.glob("*.pdf")), progress=True)
-    return cached_rows(data_home(home) / "selector-realpdf", index, items, [0] * len(items))
+    sets = {}
+    for number, name in enumerate(DOCUMENT_SETS):
+        items = load_items(ROOT / "eval" / f"{name}.jsonl")
+        path = data_home(home) / f"selector-{name}"
+        sets[name] = cached_rows(path, index, items, [number] * len(items))
+    return sets
 
 
 def jaquad_rows(split: str, home: str | None, articles: int | None) -> list[Rows]:
@@ -380,22 +420,67 @@ def jaquad_rows(split: str, home: str | None, articles: int | None) -> list[Rows
     )
 
 
+def cross_fitted(
+    candidates: Any, calibration: list[Rows], documents: dict[str, list[Rows]], weight: float
+) -> dict[str, Scored]:
+    """Each real-PDF set scored by an answerability model fitted without it."""
+    scored = {}
+    for name, rows in documents.items():
+        others = [r for other, rs in documents.items() if other != name for r in rs]
+        models = Models(candidates, fit_answerable(candidates, calibration, others, weight))
+        scored[name] = score_set(models, rows)
+    return scored
+
+
+def pooled(sets: dict[str, Scored]) -> Scored:
+    return Scored(
+        np.concatenate([s.answerability for s in sets.values()]),
+        np.concatenate([s.answerable for s in sets.values()]),
+        [r for s in sets.values() for r in s.ranked],
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval train-selector", description=__doc__)
     parser.add_argument("--articles", type=int, default=150, help="JaQuAD train articles used")
     parser.add_argument("--home", default=None, help="data folder for the training indexes")
-    parser.add_argument("--out", type=Path, default=MODEL_FILE.parent)
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument(
+        "--keep-candidates",
+        action="store_true",
+        help="refit only the answerability model, on the candidate model in --out",
+    )
+    parser.add_argument(
+        "--document-weight",
+        type=float,
+        default=DOCUMENT_WEIGHT,
+        help="the real-PDF questions' total weight against the JaQuAD ones'",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     data_dir()  # a clear message now rather than after the first index is built
     train = jaquad_rows("train", args.home, args.articles)
-    models, fitted = fit(train)
-    validation = {"jaquad_dev": jaquad_rows("dev", args.home, None)}
-    if REALPDF_DIR.is_dir():
-        validation["realpdf"] = realpdf_rows(args.home)
-    scored = {name: score_set(models, rows) for name, rows in validation.items()}
-    threshold = choose_threshold(scored)
-    ratio = choose_ratio(scored, threshold)
+    fitting, calibration = calibration_split(train)
+    kept: dict[str, Any] = {}
+    if args.keep_candidates:
+        candidates = joblib.load(args.out / MODEL_FILE.name)["candidates"]
+        old_card = json.loads((args.out / CARD_FILE.name).read_text(encoding="utf-8"))
+        fitted = old_card.get("candidates_kept_from", old_card)
+        kept = {"candidates_kept_from": {k: fitted[k] for k in CANDIDATE_CARD if k in fitted}}
+    else:
+        candidates = fit_candidates(fitting, calibration)
+    documents = document_rows(args.home) if REALPDF_DIR.is_dir() else {}
+    weight = args.document_weight
+    answerable = fit_answerable(
+        candidates, calibration, [r for rs in documents.values() for r in rs], weight
+    )
+    models = Models(candidates, answerable)
+    validation = {"jaquad_dev": score_set(models, jaquad_rows("dev", args.home, None))}
+    crossed = cross_fitted(candidates, calibration, documents, weight)
+    if crossed:
+        validation["documents"] = pooled(crossed)
+    threshold = choose_threshold(validation)
+    ratio = choose_ratio(validation, threshold)
     card = {
         "features": list(FEATURES),
         "question_features": list(QUESTION_FEATURES),
@@ -405,9 +490,19 @@ def main(argv: list[str] | None = None) -> int:
         "answerable: StandardScaler + LogisticRegression",
         "sklearn": sklearn.__version__,
         "command": "python -m eval train-selector " + " ".join(argv or sys.argv[2:]),
-        "training": {"jaquad_train_articles": args.articles, "questions": len(train), **fitted},
-        "validation": {name: set_metrics(s, threshold, ratio) for name, s in scored.items()},
+        "training": {
+            "jaquad_train_articles": args.articles,
+            "questions": len(train),
+            "document_sets": list(documents),
+            "document_questions": sum(len(rs) for rs in documents.values()),
+            "document_weight": weight,
+            **fitting_metrics(candidates, fitting, calibration),
+        },
+        "validation": {
+            name: set_metrics(s, threshold, ratio) for name, s in {**validation, **crossed}.items()
+        },
         "seconds": round(time.perf_counter() - started),
+        **kept,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     models_out = {"candidates": models.candidates, "answerable": models.answerable}

@@ -12,6 +12,7 @@ from assistant.features import FEATURES, TermWeights, candidate_features
 from assistant.pipeline import Assistant
 from assistant.question import analyse
 from assistant.select import Select, in_named_section, labels_item
+from assistant.selector import load_selector
 from assistant.stage import Stage
 from assistant.types import FAILURE, REFUSAL, Citation
 from assistant.verify import VerifyCitations
@@ -429,9 +430,11 @@ PAY = """# 青葉村職員の初任給
 
 
 def test_a_table_row_whose_figures_carry_another_unit_states_no_count(tmp_path: Path) -> None:
-    # 「205,100 円」 answers no 何人; a bare figure under a header with its unit would
+    # 「205,100 円」 answers no 何人; a bare figure under a header with its unit would. No
+    # threshold, so that the figure check (which follows the answerability one) is what decides.
     index = index_of(tmp_path, written(tmp_path / "pay.md", PAY))
-    work, outcome = run(Assistant(index), "青葉村の事務職の職員は何人？")
+    selector = replace(load_selector(), threshold=0.0, table_threshold=0.0)
+    work, outcome = run(Assistant(index, selector=selector), "青葉村の事務職の職員は何人？")
     assert work.ranked is not None and work.ranked.candidates[0].sentence.kind == "table_row"
     assert isinstance(outcome, Refused) and outcome.reason is Refusal.NO_FIGURE
 

@@ -1,8 +1,9 @@
 """Stage — decide: refuse when the documents are unlikely to answer the question.
 
 The threshold on the calibrated probability was chosen on validation sets with unanswerable
-questions (JaQuAD dev held-out articles, the realpdf set): see assistant/models/selector.json.
-A question whose likeliest sentence is a table row, which the JaQuAD-trained model never saw,
+questions (JaQuAD dev held-out articles, the real-PDF tuning sets): see
+assistant/models/selector.json. A question whose likeliest sentence is a table row, which the
+JaQuAD-trained trees never saw,
 has its own threshold, chosen on the real-PDF tuning sets' such questions
 (eval/table_threshold.py).
 A list question is still answered when one of its likeliest candidates is, or sits under, a

@@ -4,12 +4,12 @@
   :data:`assistant.features.FEATURES`, isotonic-calibrated;
 - P(the documents answer the question at all): a logistic regression over
   :data:`assistant.features.QUESTION_FEATURES` (the best candidates' probabilities and how well
-  the question is covered), fitted on questions the trees never saw, hard negatives included.
+  the question is covered), fitted on questions the trees never saw, hard negatives included,
+  and on the real-PDF tuning sets' questions.
 
-Trained on JaQuAD train by ``make selector`` (eval/train_selector.py) and shipped in
-assistant/models/ with the refusal thresholds (one for questions whose likeliest sentence is a
-table row, which JaQuAD lacks: eval/table_threshold.py), the runner-up ratio and the
-validation metrics.
+Trained by ``make selector`` (eval/train_selector.py) and shipped in assistant/models/ with
+the refusal thresholds (one for questions whose likeliest sentence is a table row, which JaQuAD
+lacks: eval/table_threshold.py), the runner-up ratio and the validation metrics.
 """
 
 from __future__ import annotations

@@ -277,12 +277,10 @@ def fit_answerable(
     )
 
 
-def fitting_metrics(candidates: Any, fitting: list[Rows], calibration: list[Rows]) -> dict:
-    fit_y = stack(fitting)[1]
+def calibration_metrics(candidates: Any, calibration: list[Rows]) -> dict:
+    """The calibration questions and the candidate model's AUC on their rows."""
     cal_x, cal_y = stack(calibration)
     return {
-        "fit_rows": len(fit_y),
-        "fit_positives": int(fit_y.sum()),
         "calibration_rows": len(cal_y),
         "calibration_questions": len(calibration),
         "calibration_unanswerable": sum(not r.answerable for r in calibration),
@@ -433,6 +431,7 @@ def cross_fitted(
 
 
 def pooled(sets: dict[str, Scored]) -> Scored:
+    """The questions of ``sets`` as one set."""
     return Scored(
         np.concatenate([s.answerability for s in sets.values()]),
         np.concatenate([s.answerable for s in sets.values()]),
@@ -457,18 +456,23 @@ def main(argv: list[str] | None = None) -> int:
         help="the real-PDF questions' total weight against the JaQuAD ones'",
     )
     args = parser.parse_args(argv)
+    kept = (args.out / MODEL_FILE.name, args.out / CARD_FILE.name)
+    if args.keep_candidates and not all(path.exists() for path in kept):
+        parser.error(f"--keep-candidates: no selector model in {args.out}")
     started = time.perf_counter()
     data_dir()  # a clear message now rather than after the first index is built
     train = jaquad_rows("train", args.home, args.articles)
     fitting, calibration = calibration_split(train)
-    kept: dict[str, Any] = {}
+    trees: dict[str, Any] = {}  # how the candidate trees were fitted
     if args.keep_candidates:
         candidates = joblib.load(args.out / MODEL_FILE.name)["candidates"]
         old_card = json.loads((args.out / CARD_FILE.name).read_text(encoding="utf-8"))
-        fitted = old_card.get("candidates_kept_from", old_card)
-        kept = {"candidates_kept_from": {k: fitted[k] for k in CANDIDATE_CARD if k in fitted}}
+        fitted = old_card["training"].get("candidates_kept_from", old_card)
+        trees = {"candidates_kept_from": {k: fitted[k] for k in CANDIDATE_CARD if k in fitted}}
     else:
         candidates = fit_candidates(fitting, calibration)
+        fit_y = stack(fitting)[1]
+        trees = {"fit_rows": len(fit_y), "fit_positives": int(fit_y.sum())}
     documents = document_rows(args.home) if REALPDF_DIR.is_dir() else {}
     weight = args.document_weight
     answerable = fit_answerable(
@@ -496,13 +500,13 @@ def main(argv: list[str] | None = None) -> int:
             "document_sets": list(documents),
             "document_questions": sum(len(rs) for rs in documents.values()),
             "document_weight": weight,
-            **fitting_metrics(candidates, fitting, calibration),
+            **calibration_metrics(candidates, calibration),
+            **trees,
         },
         "validation": {
             name: set_metrics(s, threshold, ratio) for name, s in {**validation, **crossed}.items()
         },
         "seconds": round(time.perf_counter() - started),
-        **kept,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     models_out = {"candidates": models.candidates, "answerable": models.answerable}

@@ -4,13 +4,15 @@ refusal threshold for table rows, and the answerability model's real-PDF questio
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import pytest
 from sklearn.linear_model import LogisticRegression
 
 from assistant.features import FEATURES
 from eval.table_threshold import choose
-from eval.train_selector import Models, Rows, cross_fitted, fit_answerable, swapped
+from eval.train_selector import Models, Rows, cross_fitted, fit_answerable, main, swapped
 
 
 def test_a_name_of_the_question_is_swapped_for_an_absent_one_of_its_kind() -> None:
@@ -88,3 +90,12 @@ def test_each_real_pdf_set_is_scored_by_a_model_fitted_without_it() -> None:
     after = cross_fitted(candidates, jaquad, {"a": flipped, "b": second}, 10.0)
     assert np.array_equal(before["a"].answerability, after["a"].answerability)
     assert not np.allclose(before["b"].answerability, after["b"].answerability)
+
+
+def test_keeping_the_candidates_of_a_folder_without_a_model_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        main(["--keep-candidates", "--out", str(tmp_path)])
+    assert ended.value.code == 2
+    assert f"--keep-candidates: no selector model in {tmp_path}" in capsys.readouterr().err

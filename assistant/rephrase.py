@@ -176,12 +176,15 @@ def is_followup(question: str) -> bool:
     )
 
 
-def rewrite(question: str, history: Sequence[Turn]) -> tuple[str, str]:
+def rewrite(
+    question: str, history: Sequence[Turn], as_followup: bool = False
+) -> tuple[str, str]:
     """The standalone question and how it was made: "as-is", "ordinal", "ministry", "slot"
     (a year, place, ministry, quoted term or a phrase with the same head noun swapped),
-    "pointer" or "topic"."""
+    "pointer" or "topic". ``as_followup`` reads it as a follow-up whatever its wording."""
     earlier = [i for i, turn in enumerate(history) if turn.get("role") == "user"]
-    if not earlier or not (is_followup(question) or ORDINAL.search(nfkc(question))):
+    cued = as_followup or is_followup(question) or ORDINAL.search(nfkc(question))
+    if not earlier or not cued:
         return question, "as-is"
     last = earlier[-1]
     previous = nfkc(standalone_question(history[last]["content"], history[:last]))
@@ -239,7 +242,7 @@ class Rephrase(Stage):
 
     def run(self, work: Work) -> Outcome | None:
         turn = work.turn
-        standalone, how = rewrite(turn.question, turn.history)
+        standalone, how = rewrite(turn.question, turn.history, turn.as_followup)
         if how == "topic" and turn.mode == "generative":
             standalone, how = rewrite_followup(self.llm(), turn.question, list(turn.history)), "llm"
         standalone = expand_abbreviations(standalone, self.names())

@@ -9,7 +9,7 @@ returning an :data:`Outcome` (answered, refused with a :class:`Refusal` reason, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 import numpy as np
@@ -28,6 +28,9 @@ class Turn:
     history: tuple[dict[str, str], ...] = ()
     doc_ids: frozenset[str] | None = None  # only these documents (None: all)
     mode: str = "extractive"  # "extractive" | "generative"
+    # read as a follow-up of the history though it has no follow-up cue (the second reading of
+    # a question the documents do not answer on its own: pipeline.Assistant._run)
+    as_followup: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,3 +157,8 @@ class Work:
     selection: Selection | None = None
     draft: Draft | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    def take(self, other: Work) -> None:
+        """Become ``other``: the reading of the question that answered it."""
+        for name in (f.name for f in fields(self)):
+            setattr(self, name, getattr(other, name))

@@ -11,6 +11,7 @@ import pytest
 from assistant.features import FEATURES, TermWeights, candidate_features
 from assistant.pipeline import Assistant
 from assistant.question import analyse
+from assistant.rephrase import rewrite
 from assistant.select import Select, in_named_section, labels_item
 from assistant.selector import load_selector
 from assistant.stage import Stage
@@ -350,6 +351,26 @@ LIBRARY = """# 緑ヶ丘町立図書館
 緑ヶ丘町立図書館の蔵書数は約十二万冊である。
 公式の交流サイトでは、新着図書と子ども向け行事の案内を重視して発信している。
 """
+
+
+PLAN_PERIOD = [
+    {"role": "user", "content": "みどり市こども未来計画の計画期間は？"},
+    {"role": "assistant", "content": "2025年度から2029年度までの5年間です。"},
+]
+
+
+def test_a_question_the_documents_do_not_answer_alone_is_read_as_a_followup_in_a_chat(
+    small: Assistant,
+) -> None:
+    question = "計画を作った一番の狙いは何ですか？"  # no follow-up cue: read as it stands first
+    assert rewrite(question, PLAN_PERIOD) == (question, "as-is")
+    _, alone = run(small, question)
+    assert isinstance(alone, Refused) and alone.reason is Refusal.LOW_CONFIDENCE
+    work, outcome = run(small, question, history=PLAN_PERIOD)
+    assert isinstance(outcome, Answered)
+    assert work.query is not None and work.query.rewrite == "topic"
+    assert work.turn.as_followup and "こども未来計画" in work.query.standalone
+    assert work.draft is not None and "出生数" in work.draft.text
 
 
 def test_a_followup_joined_to_the_last_question_is_ranked_by_its_own_words(

@@ -59,7 +59,8 @@ def _topic(question: str) -> str:
     (「Xは、…ですか」 → 「X」), else the question without its asking part (「Xとは？」 → 「X」)."""
     text = question.rstrip("?？。 ")
     marked = _before_topic_marker(text)
-    topic = marked or TRAILING_PARTICLE.sub("", ASKING_TAIL.sub("", text)) or text
+    unasked = ASKING_TAIL.sub("", text).rstrip("、, ")  # 「Xって、どこに…」 → 「Xって」
+    topic = marked or TRAILING_PARTICLE.sub("", unasked) or text
     return ATTRIBUTE_TAIL.sub("", topic) or topic
 
 

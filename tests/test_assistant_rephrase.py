@@ -109,6 +109,14 @@ def test_the_topic_leaves_out_how_much_the_last_question_asked(asked: str) -> No
     assert standalone_question("じゃあ団体だと？", history) == "公民館の利用料について、団体だと?"
 
 
+def test_the_topic_ends_before_the_comma_after_its_particle() -> None:
+    history = turn("公民館の貸出用プロジェクターって、どこで借りられるの？")
+    assert (
+        standalone_question("じゃあ予約は何日前から？", history)
+        == "公民館の貸出用プロジェクターについて、予約は何日前から?"
+    )
+
+
 def test_a_ministry_named_only_as_a_table_row_label_expands_its_abbreviation(
     tmp_path: Path,
 ) -> None:

@@ -3,9 +3,8 @@
 The threshold on the calibrated probability was chosen on validation sets with unanswerable
 questions (JaQuAD dev held-out articles, the real-PDF tuning sets): see
 assistant/models/selector.json. A question whose likeliest sentence is a table row, which the
-JaQuAD-trained trees never saw,
-has its own threshold, chosen on the real-PDF tuning sets' such questions
-(eval/table_threshold.py).
+JaQuAD-trained trees never saw, has its own threshold, chosen on the real-PDF tuning sets' such
+questions (eval/table_threshold.py).
 A list question is still answered when one of its likeliest candidates is, or sits under, a
 heading it names (select.named_list): no single sentence of a list need look like an answer.
 A question that names the unit of the figure it asks for (何円, 何%, 何人, 何件…) is refused when

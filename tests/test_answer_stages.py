@@ -494,6 +494,31 @@ def test_a_column_the_question_names_is_the_value_stated_in_any_unit(tmp_path: P
     assert "280,000円" not in first and "－" not in first
 
 
+PROJECTS = """# みなと県の地域プロジェクト
+
+## 取組の例
+
+| 分野 | 取組 | 地域 |
+|---|---|---|
+| 観光 | 古い倉庫を改装した宿泊施設の整備 | みなと県汐見町 |
+| 医療 | 移動診察車によるへき地診療 | みなと県岬村 |
+"""
+
+
+def test_a_cell_the_question_names_by_its_text_is_stated_with_the_rest_of_its_row(
+    tmp_path: Path,
+) -> None:
+    """The question names the 取組 cell by its words, not by its column, and asks which
+    自治体 (no どこ, so no kind of fact to look for): that cell is the row's key, and the
+    answer is the row's other cells, so the whole row is stated, 地域 included."""
+    question = "古い倉庫を宿泊施設に改装している自治体を教えてください"
+    work, _ = answered_on(tmp_path, PROJECTS, question)
+    assert work.query is not None and work.query.facts.expects is None
+    assert work.draft is not None
+    first = work.draft.text.split("[1]")[0]
+    assert "倉庫" in first and "地域: みなと県汐見町" in first
+
+
 WATER = """# みどり市水道ビジョン
 
 ## 広域連携

@@ -61,11 +61,13 @@ def heading_marker(text: str) -> str | None:
 
 
 def body_block(text: str, item: bool = False) -> Block | None:
-    """Classify repaired body-size text: marker heading, list item (bullet removed) or paragraph."""
+    """Classify repaired body-size text: marker heading, list item (bullet removed) or paragraph;
+    None for text without a letter (a chart's axis 「85.00」, 「【76.78】」), which says nothing
+    on its own."""
     if not item and (marker := heading_marker(text)):
         return Block("heading", text, marker=marker)
     bare = strip_bullet(text)
-    if not bare:
+    if not has_letter(bare):
         return None
     return Block("item" if item or bare != text else "paragraph", bare)
 

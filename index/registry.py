@@ -16,7 +16,7 @@ from corpus.model import ExtractedDocument
 
 # How documents are made (extraction, chunking, vectors): bump it when one of them changes, and
 # documents of an older build are ingested again from their files.
-BUILD_VERSION = 19
+BUILD_VERSION = 20
 
 
 @dataclass

@@ -247,6 +247,24 @@ def test_a_figure_printed_large_is_not_a_heading(tmp_path: Path) -> None:
     assert {s.section for s in document.sentences} == {("料金回収率",)}
 
 
+def test_figures_without_a_word_are_no_sentences(tmp_path: Path) -> None:
+    """A chart's axis ticks and a figure printed alone say nothing without their chart: they
+    are not indexed, so never cited as an answer."""
+    figures = ["85.00", "80.00", "【76.78】"]
+    page = PageSpec(
+        [
+            Heading("料金回収率", size=18),
+            *map(Para, figures[:2]),
+            Heading(figures[2]),
+            Para(PURPOSE),
+        ]
+    )
+    document = extract_document(build_pdf(tmp_path / "ticks.pdf", [page]))
+    texts = [s.text for s in document.sentences]
+    assert texts[0] == "料金回収率" and len(texts) > 1
+    assert not set(texts) & set(figures)
+
+
 def test_numbered_items_written_1_close_paren_head_what_follows(tmp_path: Path) -> None:
     roles = {
         "1)交通計画担当": "路線の再編案を作り、住民説明会を開く。",

@@ -124,35 +124,41 @@ class Unit:
     sentence states a figure in it."""
 
     name: str
-    asked: re.Pattern[str]
+    named: re.Pattern[str]  # asked for by name: 何円, 何%, 何人… (いくら: money)
+    hinted: re.Pattern[str]  # or by a word of the question: 金額, 割合, 人数…
     figure: re.Pattern[str]
 
 
 # For a number question, the unit the answer must carry when the question names one.
+NO_HINT = re.compile(r"(?!)")  # a unit only asked for by name
 UNITS: tuple[Unit, ...] = (
     Unit(
         "円",
-        re.compile(r"いくら|金額|予算|費用|額|何円"),
+        re.compile(r"いくら|何[百千万億兆]*円"),
+        re.compile(r"金額|予算|費用|額"),
         re.compile(r"\d[\d,.]*(?:千|百|万|億|兆)*円"),
     ),
     Unit(
         "%",
-        re.compile(r"何%|何パーセント|割合|率|何割"),
+        re.compile(r"何%|何パーセント|何割"),
+        re.compile(r"割合|率"),
         re.compile(r"\d+(?:\.\d+)?(?:%|割)|\d+分の\d+|\d+/\d+"),  # 補助率 2分の1, 3/4
     ),
     Unit(
         "人",
-        re.compile(r"何(?:人|万人|名)|人数"),
+        re.compile(r"何(?:人|万人|名)"),
+        re.compile(r"人数"),
         re.compile(r"\d[\d.]*(?:万|千)?(?:\d+千)?(?:人|名)"),
     ),
     Unit(
         "件",  # any counter of things
-        re.compile(f"いくつ|何(?:{COUNTERS})"),
+        re.compile(f"何(?:{COUNTERS})"),
+        re.compile(r"いくつ"),
         re.compile(rf"\d+(?:{COUNTERS}|市町村|地域)"),
     ),
-    Unit("歳", re.compile(r"何歳"), re.compile(r"\d+(?:\.\d+)?歳")),
-    Unit("倍", re.compile(r"何倍"), re.compile(r"\d+(?:\.\d+)?倍")),
-    Unit("回", re.compile(r"何回|回数"), re.compile(r"\d+回")),
+    Unit("歳", re.compile(r"何歳"), NO_HINT, re.compile(r"\d+(?:\.\d+)?歳")),
+    Unit("倍", re.compile(r"何倍"), NO_HINT, re.compile(r"\d+(?:\.\d+)?倍")),
+    Unit("回", re.compile(r"何回"), re.compile(r"回数"), re.compile(r"\d+回")),
 )
 # The question asks how much or how many: 「率」「人数」 alone are as often its topic
 # (「すべり率とは何で割った値か」「収容人数が多いのはどちら」: 7 JaQuAD dev questions were
@@ -203,8 +209,10 @@ class Question:
 
 
 def named_unit(text: str) -> Unit | None:
-    """The unit a number question names (「いくら」: yen), or None."""
-    return next((unit for unit in UNITS if unit.asked.search(text)), None)
+    """The unit a number question names (「いくら」: yen), or None. One it asks for by name
+    wins over one a word hints at: 「売上額に占める広告費の比率は何％」 asks for a percentage."""
+    named = (unit for unit in UNITS if unit.named.search(text))
+    return next(named, None) or next((u for u in UNITS if u.hinted.search(text)), None)
 
 
 def asked_unit(text: str) -> Unit | None:

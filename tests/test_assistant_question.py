@@ -79,6 +79,20 @@ def test_a_question_asking_how_much_in_a_unit_knows_the_unit(
 
 
 @pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("売上額に占める広告費の比率は何％でしたか？", "%"),  # 売上額 hints at yen
+        ("目標額の何倍の寄付が集まった？", "倍"),
+        ("補助額の上乗せを申請したのは何名？", "人"),
+        ("受講者の割合が最も高い年代は何歳？", "歳"),
+    ],
+)
+def test_a_unit_asked_for_by_name_wins_over_one_a_word_hints_at(question: str, unit: str) -> None:
+    asked = analyse(question).unit
+    assert asked is not None and asked.name == unit
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "摩擦率とは何を何で割った値ですか",  # 率 is the topic, not the figure asked for

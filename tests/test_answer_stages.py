@@ -472,6 +472,35 @@ def test_a_table_row_keeps_the_figure_asked_for_beside_the_cell_the_question_nam
     assert "大学卒" in first and "211,300 円" in first
 
 
+def test_a_value_is_stated_with_the_row_header_cells_before_it(tmp_path: Path) -> None:
+    """The question names the row by its first cell (技術職) only; the row's second header cell
+    (区分: 大学卒) says which of the rows it is, so it is stated with the value."""
+    work, _ = answered_on(tmp_path, PAY, "青葉村の技術職の初任給はいくら？")
+    assert work.draft is not None
+    first = work.draft.text.split("[1]")[0]
+    assert "技術職｜区分: 大学卒｜青葉村: 211,300 円" in first
+
+
+GRADES = """# 青葉村の給料表
+
+## 級別職員数と給料月額
+
+| 区分 | 職員数 | 構成比 | 最高号給の給料月額 |
+|---|---|---|---|
+| ５級 | ３人 | 10.4％ | 400,000円 |
+| ６級 | ４人 | 13.8％ | 411,300円 |
+"""
+
+
+def test_a_value_is_stated_with_the_cell_the_question_picked_its_row_by(tmp_path: Path) -> None:
+    """The row's key is a grade (「６級」), which reads like a figure: no row header cell comes
+    before the values, but the question names it, so it is stated with the value."""
+    work, _ = answered_on(tmp_path, GRADES, "青葉村の６級の最高号給の給料月額はいくら？")
+    assert work.draft is not None
+    first = work.draft.text.split("[1]")[0]
+    assert "６級" in first and "411,300円" in first and "３人" not in first
+
+
 STAFF = """# 若葉村の職員の状況
 
 ## 職種別の平均年齢と給料

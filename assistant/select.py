@@ -34,7 +34,9 @@ from index.tokenize import token_set
 
 CELL_MARGIN = 1.5  # a column is "the one asked about" when it matches this many times the next
 MAX_LIST_ITEMS = 12
-ROW_HEADER_CHARS = 20  # a row header is a label (「大学卒」「副村長」), not a sentence of content
+# A row header is a label (「大学卒」「副村長」), not content (an allowance's 内容及び支給単価);
+# measured 12-10: the limit changes no answer's correctness on the real-PDF sets, only lengths.
+ROW_HEADER_CHARS = 20
 LIST_ANCHORS = 10  # candidates looked at for the heading or lead-in of a list
 NAMED_SHARE = 0.5  # a heading this much of whose words the question uses is the one asked about
 NAMED_WORDS = 2  # and, to be what a question is about, at least this many (not one 【事例】)
@@ -49,7 +51,9 @@ def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> 
     header and text it names (clearly more than any other), and, when it asks for a kind of
     fact (a figure, a date, a place…), the best-named cells holding that kind; None when no cell
     stands out, or the named cell is named by its text only and no cell holds a kind asked for
-    (the whole row is stated then). Placeholder cells (「－」) hold nothing and are left out."""
+    (the whole row is stated then). In a table of values, the row's header cells and the cells
+    the question picked it by are stated too. Placeholder cells (「－」) hold nothing and are
+    left out."""
     wanted = set(question.tokens)
     cells = [
         (h, c)

@@ -34,9 +34,6 @@ from index.tokenize import token_set
 
 CELL_MARGIN = 1.5  # a column is "the one asked about" when it matches this many times the next
 MAX_LIST_ITEMS = 12
-# A row header is a label (「大学卒」「副村長」), not content (an allowance's 内容及び支給単価);
-# measured 12-10: the limit changes no answer's correctness on the real-PDF sets, only lengths.
-ROW_HEADER_CHARS = 20
 LIST_ANCHORS = 10  # candidates looked at for the heading or lead-in of a list
 NAMED_SHARE = 0.5  # a heading this much of whose words the question uses is the one asked about
 NAMED_WORDS = 2  # and, to be what a question is about, at least this many (not one 【事例】)
@@ -86,15 +83,13 @@ def cell_view(question: Question, record: TableRecord, weights: TermWeights) -> 
     shown = sorted(set(named + kind))
     if not shown:
         return None
-    # In a table of values, the short text cells before a row's first value are its row header
-    # (「区分: 大学卒」 of 教育職; a longer one is content), and a cell whose text the question
-    # names is the key it picked the row by (「区分: ６級」): stated with the value, so that the
-    # answer says which row it is.
+    # In a table of values, the text cells before a row's first value are its row header
+    # (「区分: 大学卒」 of 教育職), and a cell whose text the question names is the key it picked
+    # the row by (「区分: ６級」): stated with the value, so that the answer says which row it is.
     values = [i for i, (_, c) in enumerate(cells) if is_value(c)]
     if values:
-        heads = {i for i in range(values[0]) if len(cells[i][1]) <= ROW_HEADER_CHARS}
         keys = {i for i, (_, c) in enumerate(cells) if weights.share(wanted, token_set(c)) > 0}
-        shown = sorted(set(shown) | heads | keys)
+        shown = sorted(set(shown) | set(range(values[0])) | keys)
     parts = [f"{h}{HEADER_SEPARATOR}{c}" if h else c for h, c in (cells[i] for i in shown)]
     return FIELD_SEPARATOR.join(([record.label] if record.label else []) + parts)
 

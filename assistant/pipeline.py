@@ -104,8 +104,8 @@ class Assistant:
     def _run(self, work: Work) -> Generator[str, None, Outcome]:
         """The stages on the question, and, when the documents do not answer it as it stands
         but it was asked in a conversation, on it read as a follow-up of the last question: a
-        follow-up need not say so (「逆に、使えないのはどんな場合？」). Measured (12-09) against reading
-        it once: real-PDF follow-ups (eval/realpdf_followups.jsonl) 0.525 → 0.550, tuning sets
+        follow-up need not say so (「逆に、使えないのは？」). Measured (12-09) against reading it
+        once: real-PDF follow-ups (eval/realpdf_followups.jsonl) 0.525 → 0.550, tuning sets
         +1 −0, fresh4–10 unchanged, JaQuAD conversations dev +5 −1 and train +8 −2 (each −: an
         unanswerable follow-up answered)."""
         outcome = yield from self._stages(work)

@@ -116,3 +116,24 @@ def test_a_question_that_does_not_ask_how_much_in_a_unit_names_none(question: st
 )
 def test_who_holds_an_office_asks_for_a_person_s_name(question: str, office: bool) -> None:
     assert analyse(question).office is office
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        (
+            "ドローンって、どの法律で規制されてるの？",
+            "無人航空機は航空法により飛行が制限される。",
+            True,
+        ),
+        ("根拠となる法令は？", "手数料はみどり市手数料条例で定める。", True),
+        ("どんな法律で対処するとしていますか", "刑法（230条 名誉毀損）で対処される。", True),
+        ("ドローンって、どの法律で規制されてるの？", "安全な飛ばし方を講習で学ぶ。", False),
+        ("ドローンって、どの法律で規制されてるの？", "操縦の方法は別に定める。", False),
+    ],
+)
+def test_a_question_asking_which_law_expects_a_law_named(
+    question: str, sentence: str, holds: bool
+) -> None:
+    expects = analyse(question).expects
+    assert expects is not None and bool(expects.search(sentence)) is holds

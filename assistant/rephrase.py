@@ -44,6 +44,17 @@ MARKERS = re.compile(r"\[\d+\]")
 FRAGMENT_TAIL = re.compile(r"(?:のほう|の方)?(?:は|では|だと|って|の場合は)?[?？。\s]*$")
 CONTRAST = re.compile(r"(?:のほう|の方)(?:は|では|だと)")
 SHORT_CONTRAST = 4  # 「教育職のほうは？」 leans on the last question; a long one stands alone
+# 「自動運転車の場合はどの法律？」「偽情報のリスクについては？」: a phrase asked about in place of
+# the last question's subject, then at most words the last question already used.
+CONTRASTED = re.compile(
+    r"^(?P<subject>.+?)(?:のほう|の方|の場合|については|だと|では)(?:は|では|だと)?[、,]?"
+    r"(?P<rest>.*?)[?？。\s]*$"
+)
+# Words that say how something is asked (「どの法律？」 adds 法律, not どの) or carry no content.
+ASKING_WORDS = frozenset(
+    {"何", "なん", "どう", "どの", "どれ", "いつ", "どこ", "誰", "いくら", "いくつ", "どんな"}
+)
+LIGHT_VERBS = frozenset({"する", "いる", "ある", "なる", "れる", "られる", "てる", "思う", "言う"})
 NOUN_PARTS = frozenset({"名詞", "接頭辞", "接尾辞", "代名詞"})
 # Rewrites that join the previous question's words to the follow-up. Those words would make
 # the previous answer look likely, so the follow-up's own words rank the evidence: on JaQuAD
@@ -112,6 +123,72 @@ def _swap_head(followup: str, previous: str) -> str | None:
     return None
 
 
+def _subject_split(text: str) -> tuple[str, str] | None:
+    """(subject, the rest) of a folded question: the words before its first topic marker
+    (は, には, では, って) when they end in a noun."""
+    words, spans, at = morphemes(text), [], 0
+    for surface, _ in words:
+        at = text.find(surface, at)
+        spans.append(at + len(surface))
+        at += len(surface)
+    for k, (surface, pos) in enumerate(words):
+        if pos == "助詞" and surface in ("は", "って") and k > 0:
+            j = k - 1 if words[k - 1][0] not in ("に", "で") else k - 2
+            if j >= 0 and words[j][1] in NOUN_PARTS:
+                return text[: spans[j]], text[spans[j] :]
+            return None
+    return None
+
+
+def _content_words(text: str) -> set[str]:
+    return {
+        word
+        for word, pos in morphemes(text)
+        if pos in ("名詞", "動詞", "形容詞") and word not in ASKING_WORDS | LIGHT_VERBS
+    }
+
+
+def _contrast(followup: str, previous: str) -> str | None:
+    """「自動運転車の場合はどの法律？」 after 「医療機器って、どの法律で規制されてるの？」 →
+    「自動運転車って、どの法律で規制されてるの？」: the follow-up's subject takes the place of
+    the previous question's phrase it contrasts with. Only when what the follow-up asks adds no
+    word to the previous question (else it asks something new)."""
+    match = CONTRASTED.match(fold(followup))
+    previous = fold(previous)
+    subject = match.group("subject") if match else ""
+    words = morphemes(subject)
+    asks = any(word in ASKING_WORDS or (word, pos) == ("は", "助詞") for word, pos in words)
+    if not words or words[-1][1] not in NOUN_PARTS or asks:  # not 「…人は誰だと…」
+        return None
+    asked = _content_words(match.group("rest"))
+    if not asked <= _content_words(previous):
+        return None
+    old = _contrasted_phrase(previous, subject, asked)
+    return previous.replace(old, subject, 1) if old and old != subject else None
+
+
+def _contrasted_phrase(previous: str, subject: str, asked: set[str]) -> str | None:
+    """The phrase of ``previous`` that ``subject`` replaces: the one with the same head noun
+    (the noun phrase for a noun phrase, 「一般行政職」 for 「教育職」; from the start of its
+    clause for a clause, 「犯罪が巧妙になるリスク」 for 「偽情報で社会が混乱するリスク」), else the
+    phrase the previous question itself contrasted (「配偶者だと」), else its subject when the
+    follow-up asks again how the previous one asked (「どの法律？」) and none of its subject's
+    words (「団体だと？」 after 「公民館の利用料っていくら」 asks about the fee, not of 団体)."""
+    head = morphemes(subject)[-1][0]
+    if len(_noun_phrases(subject)) == 1:
+        same = [p for p in _noun_phrases(previous) if p[-1][0] == head]
+        if same:
+            return "".join(word for word, _ in same[-1])
+    for segment in re.split(r"(?<=、)", previous):
+        if any(word == head for word, _ in morphemes(segment)):
+            return segment[: segment.rfind(head) + len(head)].lstrip("、 ")
+    contrasted = CONTRASTED.match(previous)
+    if contrasted:
+        return re.split(r"、|って", contrasted.group("subject"))[-1] or None
+    split = _subject_split(previous)
+    return split[0] if split and asked and not asked & _content_words(split[0]) else None
+
+
 def _list_items(answer: str) -> list[str]:
     """The items of a list answer: 「①A、②B…」, one 「- A[1]」 line per item, or 「A」「B」…"""
     answer = MARKERS.sub("", answer)  # not NFKC: it would turn ① into 1
@@ -177,18 +254,19 @@ def is_followup(question: str) -> bool:
     )
 
 
-def rewrite(
-    question: str, history: Sequence[Turn], as_followup: bool = False
-) -> tuple[str, str]:
+def rewrite(question: str, history: Sequence[Turn], as_followup: bool = False) -> tuple[str, str]:
     """The standalone question and how it was made: "as-is", "ordinal", "ministry", "slot"
     (a year, place, ministry, quoted term or a phrase with the same head noun swapped),
     "pointer" or "topic". ``as_followup`` reads it as a follow-up whatever its wording."""
     earlier = [i for i, turn in enumerate(history) if turn.get("role") == "user"]
-    cued = as_followup or is_followup(question) or ORDINAL.search(nfkc(question))
-    if not earlier or not cued:
+    if not earlier:
         return question, "as-is"
     last = earlier[-1]
     previous = nfkc(standalone_question(history[last]["content"], history[:last]))
+    cued = as_followup or is_followup(question) or ORDINAL.search(nfkc(question))
+    if not cued:
+        contrasted = _contrast(LEAD_IN.sub("", nfkc(question).strip()), previous)
+        return (contrasted, "contrast") if contrasted else (question, "as-is")
     followup = LEAD_IN.sub("", nfkc(question).strip())
     answer = next((t["content"] for t in history[last + 1 :] if t.get("role") == "assistant"), "")
     resolved = _resolve_ordinal(followup, answer)
@@ -200,6 +278,9 @@ def rewrite(
     swapped = _swap_slot(followup, previous) or _swap_head(followup, previous)
     if swapped:
         return swapped, "slot"
+    contrasted = _contrast(followup, previous)
+    if contrasted:
+        return contrasted, "contrast"
     topic = _topic(previous)
     if POINTER.match(followup):
         return _replace_pointer(followup, topic), "pointer"

@@ -88,6 +88,34 @@ def test_a_fragment_replaces_the_phrase_with_the_same_head(
     assert standalone_question(followup, turn(question)) == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "followup", "expected"),
+    [
+        (
+            "ドローンって、どの法律で飛び方が決められてるの？",
+            "気球の場合はどの法律？",
+            "気球って、どの法律で飛び方が決められてるの?",
+        ),
+        (
+            "大雨で川があふれるリスクには、町はどう備えるとしている？",
+            "地震で建物が倒れるリスクについては？",
+            "地震で建物が倒れるリスクには、町はどう備えるとしている?",
+        ),
+    ],
+)
+def test_a_contrasted_subject_takes_the_place_of_the_last_question_s(
+    question: str, followup: str, expected: str
+) -> None:
+    assert standalone_question(followup, turn(question)) == expected
+
+
+def test_a_contrast_that_asks_something_new_keeps_its_own_question() -> None:
+    rewritten = standalone_question(
+        "気球の場合は誰が許可するの？", turn("ドローンって、どの法律で飛び方が決められてるの？")
+    )
+    assert "誰が許可する" in rewritten and "どの法律" not in rewritten
+
+
 def test_an_ordinal_reads_the_quoted_items_of_the_last_answer() -> None:
     history = [
         {"role": "user", "content": "対象者はどう分けられていますか"},

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from assistant.features import LIKELIEST
 from assistant.question import UNITS, Unit
 from assistant.select import named_list, squeezed, wants_list
 from assistant.selector import Selector
@@ -32,9 +33,6 @@ from index.tokenize import named_kinds
 
 # Where a low-confidence reason lists the names asked about that no document mentions.
 UNMENTIONED = "; not in the documents: "
-# How many of the likeliest sentences may state the asked figure or name: as many as the
-# answerability model's focus_missing looks at (3 and 5 refuse the same tuning-set questions).
-LIKELIEST = 3
 FIGURE = re.compile(r"\d")
 
 

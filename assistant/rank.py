@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.features import TermWeights, candidate_features
+from assistant.features import LIKELIEST, TermWeights, candidate_features
 from assistant.question import Focus, Question, named_words
 from assistant.select import squeezed, table_record
 from assistant.selector import Selector
 from assistant.stage import Stage
 from assistant.work import Candidate, Outcome, Ranked, Work
+from corpus.japanese import fold
 from corpus.tables import is_figure, is_value
 
 BRACKETED = re.compile(r"[(（][^)）]*[)）]")
@@ -68,6 +69,23 @@ def named_cell_first(question: Question, ranked: list[Candidate]) -> list[Candid
     return ranked
 
 
+def expected_first(question: Question, ranked: list[Candidate]) -> list[Candidate]:
+    """``ranked`` with the likeliest of the first :data:`LIKELIEST` sentences that holds the
+    kind of fact asked for (a figure, a date, a law…) moved first, when the likeliest of all
+    holds none: the model, fitted on whole sentences, often rates one that merely repeats the
+    question's words above the one with the answer. A reason or list question is left as it
+    is (any sentence may give a reason; a list is read whole)."""
+    expects = question.expects
+    if not expects or question.focus in (Focus.REASON, Focus.LIST) or not ranked:
+        return ranked
+    if expects.search(fold(ranked[0].sentence.text)):
+        return ranked
+    for i, c in enumerate(ranked[1:LIKELIEST], start=1):
+        if expects.search(fold(c.sentence.text)):
+            return [c, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
+
+
 class Rank(Stage):
     name = "rank"
 
@@ -85,12 +103,13 @@ class Rank(Stage):
         probabilities = selector.probabilities(features)
         for candidate, p in zip(candidates, probabilities, strict=True):
             candidate.probability = float(p)
-        asked = work.query.judged
+        question, asked = work.query.facts, work.query.judged
+        likeliest = sorted(candidates, key=lambda c: -c.probability)
         if asked is not work.query.facts:  # answerable: the follow-up with its context
             features = candidate_features(asked, work.retrieved, self.weights())
             probabilities = selector.probabilities(features)
         work.ranked = Ranked(
-            named_cell_first(work.query.facts, sorted(candidates, key=lambda c: -c.probability)),
+            named_cell_first(question, expected_first(question, likeliest)),
             selector.answerability(features, probabilities),
             self.weights().unmentioned(named_words(asked)),
         )

@@ -11,13 +11,14 @@ import pytest
 from assistant.features import FEATURES, TermWeights, candidate_features
 from assistant.pipeline import Assistant
 from assistant.question import analyse
+from assistant.rank import expected_first
 from assistant.rephrase import rewrite
 from assistant.select import Select, in_named_section, labels_item
 from assistant.selector import load_selector
 from assistant.stage import Stage
 from assistant.types import FAILURE, REFUSAL, Citation
 from assistant.verify import VerifyCitations
-from assistant.work import Answered, Draft, Failed, Outcome, Refusal, Refused, Work
+from assistant.work import Answered, Candidate, Draft, Failed, Outcome, Refusal, Refused, Work
 from index.ingest import Ingestor
 from index.policy_index import PolicyIndex
 from tests.pdf_factory import talent_plan
@@ -302,7 +303,7 @@ REPEATED = """# みどり市水道事業の経営指標
 
 ## 令和5年度の指標
 料金回収率は前年度より改善した。
-経常収支比率は100％を上回った。
+経常収支比率は前年度並みだった。
 
 ## 令和6年度の指標
 料金回収率は前年度より改善した。
@@ -731,3 +732,31 @@ def test_a_table_row_the_question_names_by_row_and_year_comes_first(tmp_path: Pa
     work, _ = run(assistant, "みなと町の使用料収入はどう見込まれていますか？")
     assert work.ranked is not None
     assert work.ranked.candidates[0].sentence.kind != "table_row"
+
+
+def test_the_likeliest_sentence_holding_the_figure_asked_for_comes_first(
+    small: Assistant,
+) -> None:
+    work, _ = run(small, "指定避難所は何校？")
+    assert work.query is not None and work.retrieved is not None
+    question = work.query.facts
+    candidates = work.retrieved.candidates
+    figure = next(c for c in candidates if "18校" in c.sentence.text)
+    plain = [c for c in candidates if not any(ch.isdigit() for ch in c.sentence.text)][:3]
+    assert len(plain) == 3
+
+    def order(ranked: list[Candidate]) -> list[str]:
+        return [c.sentence.text for c in expected_first(question, ranked)]
+
+    assert order([plain[0], plain[1], figure]) == [
+        figure.sentence.text,
+        plain[0].sentence.text,
+        plain[1].sentence.text,
+    ]
+    beyond = [*plain, figure]  # past the likeliest three it stays where the model put it
+    assert order(beyond) == [c.sentence.text for c in beyond]
+    why = analyse("なぜ指定避難所を小中学校に置くの？")  # any sentence may give a reason
+    assert [c.sentence.text for c in expected_first(why, [plain[0], figure])] == [
+        plain[0].sentence.text,
+        figure.sentence.text,
+    ]

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.features import FEATURES, TermWeights, candidate_features
 from assistant.pipeline import Assistant
-from assistant.question import analyse
+from assistant.question import Focus, analyse
 from assistant.rank import expected_first
 from assistant.rephrase import rewrite
 from assistant.select import Select, in_named_section, labels_item
@@ -760,3 +760,32 @@ def test_the_likeliest_sentence_holding_the_figure_asked_for_comes_first(
         plain[0].sentence.text,
         figure.sentence.text,
     ]
+
+
+COMMITTEE = """# みどり市デジタル推進委員会
+
+## 委員会の運営
+委員会は毎月第二火曜日に市役所で開かれる。
+委員会の座長は山田太郎が務める。
+"""
+
+
+def test_a_person_asked_for_is_a_name_fugashi_reads_that_the_question_does_not_name(
+    tmp_path: Path,
+) -> None:
+    index = index_of(tmp_path, written(tmp_path / "committee.md", COMMITTEE))
+    work, _ = run(Assistant(index), "デジタル推進委員会の座長は誰？")
+    assert work.query is not None and work.retrieved is not None
+    found = {c.sentence.text: c for c in work.retrieved.candidates}
+    meets, chair = (
+        found["委員会は毎月第二火曜日に市役所で開かれる。"],
+        found["委員会の座長は山田太郎が務める。"],
+    )
+    assert [c.sentence.text for c in expected_first(work.query.facts, [meets, chair])] == [
+        chair.sentence.text,
+        meets.sentence.text,
+    ]
+    successor = analyse("山田太郎の次に座長を務めるのは誰？")  # a name it names answers nothing
+    assert successor.focus is Focus.PERSON
+    first = expected_first(successor, [meets, chair])[0]
+    assert first.sentence.text == meets.sentence.text

@@ -237,7 +237,7 @@ def candidate_features(
 # How many of the likeliest sentences may hold the kind of fact asked for (focus_missing, a
 # figure or a name the decide stage looks for, the sentence the rank stage moves first): on
 # JaQuAD-RAG dev moving one of the first 3 first gains 6 answers and loses none, of the first
-# 2 gains 3, of the first 5 gains 6 and loses 1 (12-08); 3 and 5 refuse the same tuning-set
+# 2 gains 3, of the first 5 gains 6 and loses 1 (12-11); 3 and 5 refuse the same tuning-set
 # questions.
 LIKELIEST = 3
 

@@ -72,7 +72,7 @@ def named_cell_first(question: Question, ranked: list[Candidate]) -> list[Candid
 
 # A person or place asked for is also one fugashi reads as such (人名, 地名) that the question
 # does not name (松尾豊, フランス): JaQuAD-RAG dev +6 −1, on the selector's training articles
-# +6 −1, no real-PDF answer changed (12-08).
+# +6 −1, no real-PDF answer changed (12-11).
 NAMED_KIND = {Focus.PERSON: "person", Focus.PLACE: "place"}
 
 
@@ -82,7 +82,7 @@ def expected_first(question: Question, ranked: list[Candidate]) -> list[Candidat
     likeliest of all holds none: the model, fitted on whole sentences, often rates one that
     merely repeats the question's words above the one with the answer. A reason or list
     question is left as it is (a list is read whole; moving a sentence with 「ため」 first
-    for a reason question changed no answer's correctness on any set, 12-08)."""
+    for a reason question changed no answer's correctness on any set, 12-11)."""
     expects = question.expects
     if not expects or question.focus in (Focus.REASON, Focus.LIST) or not ranked:
         return ranked

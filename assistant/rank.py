@@ -90,8 +90,11 @@ def expected_first(question: Question, ranked: list[Candidate]) -> list[Candidat
     asked = named_kinds(question.text)[kind] if kind else frozenset()
 
     def holds(c: Candidate) -> bool:
+        """Whether the sentence holds a fact of the kind asked that the question does not
+        already state (「9月下旬」 repeated from 「何年の9月下旬」 is no year)."""
         text = fold(c.sentence.text)
-        return bool(expects.search(text)) or bool(kind and named_kinds(text)[kind] - asked)
+        new = any(m.group() not in question.text for m in expects.finditer(text))
+        return new or bool(kind and named_kinds(text)[kind] - asked)
 
     if holds(ranked[0]):
         return ranked

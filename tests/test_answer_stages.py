@@ -789,3 +789,22 @@ def test_a_person_asked_for_is_a_name_fugashi_reads_that_the_question_does_not_n
     assert successor.focus is Focus.PERSON
     first = expected_first(successor, [meets, chair])[0]
     assert first.sentence.text == meets.sentence.text
+
+
+STOCKPILE = """# みどり市備蓄計画
+
+## 備蓄倉庫
+市内の小中学校18校を指定避難所とし、備蓄倉庫の整備を進める。
+備蓄倉庫は市内12か所に置く。
+"""
+
+
+def test_a_figure_the_question_already_states_is_not_the_one_asked_for(tmp_path: Path) -> None:
+    index = index_of(tmp_path, written(tmp_path / "stockpile.md", STOCKPILE))
+    work, _ = run(Assistant(index), "18校の指定避難所とは別に、備蓄倉庫は何か所ある？")
+    assert work.query is not None and work.retrieved is not None
+    found = {c.sentence.text: c for c in work.retrieved.candidates}
+    schools = found["市内の小中学校18校を指定避難所とし、備蓄倉庫の整備を進める。"]
+    places = found["備蓄倉庫は市内12か所に置く。"]
+    first = expected_first(work.query.facts, [schools, places])[0]
+    assert first.sentence.text == places.sentence.text  # 18校 repeats the question

@@ -113,7 +113,13 @@ LAW_ASKED = re.compile(
     r"|法律は(?:何|なに)|法律名"
 )
 LAW = re.compile(r"[一-龥ァ-ヶー・]{1,20}(?<![方手用文寸])法(?!人)|[一-龥]{2,20}(?:条例|条約|罪)")
-DATE_TEXT = re.compile(YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年|か年)|年度末|来年|今後")
+# A date asked for may be a season or a part of a month (夏前, 年度内, 9月下旬): measured (12-11)
+# with the rank stage's sentence of the asked kind first, tuning +1 (a 「夏前」 answer), held-out
+# fresh4 +1, nothing lost on any set, JaQuAD-RAG dev unchanged.
+DATE_TEXT = re.compile(
+    YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年|か年)|年度末|来年|今後"
+    r"|[春夏秋冬](?:頃|ごろ|前|まで|以降|に)|年内|年度内|上旬|中旬|下旬|月末|年末"
+)
 # Who holds an office (「座長は誰」「市長を務めた人は誰」): a person's name answers it.
 OFFICE_HOLDER = re.compile(
     r"(?:座長|所長|委員長|会長|社長|理事長|議長|院長|校長|局長|部長|代表|大臣|長官|知事|市長|町長"

@@ -137,3 +137,17 @@ def test_a_question_asking_which_law_expects_a_law_named(
 ) -> None:
     expects = analyse(question).expects
     assert expects is not None and bool(expects.search(sentence)) is holds
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds"),
+    [
+        ("ガイドラインは夏前を目途に策定する。", True),
+        ("年度内に結果を公表する。", True),
+        ("毎年9月下旬に訓練を行う。", True),
+        ("ガイドラインの策定を目指す。", False),
+    ],
+)
+def test_a_date_asked_for_may_be_a_season_or_part_of_a_month(sentence: str, holds: bool) -> None:
+    expects = analyse("ガイドラインはいつ頃までに作る予定？").expects
+    assert expects is not None and bool(expects.search(sentence)) is holds

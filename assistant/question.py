@@ -107,14 +107,14 @@ NUMBER_TEXT = re.compile(
     r"\d+(?:\.\d+)?(?:万|億|千)?(?:\d+千)?(?:人|名|%|割|倍|件|円|か所|箇所|校|社|団体|本|つ|回|個)|約\d"
 )
 # 「どの法律で規制」「根拠となる法令は」: 14 of JaQuAD's 15 such questions are answered by text
-# naming a law, an ordinance, a treaty or an offence (刑法, 道路運送車両法, 条例, 名誉毀損罪).
+# naming a law, an ordinance, a treaty or an offence (刑法, 航空法, 条例, 窃盗罪).
 LAW_ASKED = re.compile(
     r"(?:どの|どんな|どのような|どういう|何という|なんという|何の)法(?:律|令)?|何法|根拠(?:と|に)?(?:なる)?法"
     r"|法律は(?:何|なに)|法律名"
 )
 LAW = re.compile(r"[一-龥ァ-ヶー・]{1,20}(?<![方手用文寸])法(?!人)|[一-龥]{2,20}(?:条例|条約|罪)")
-# A date asked for may be a season or a part of a month (夏前, 年度内, 9月下旬): measured (12-11)
-# with the rank stage's sentence of the asked kind first, tuning +1 (a 「夏前」 answer), held-out
+# A date asked for may be a season or a part of a month (秋前, 年度内, 10月上旬): measured (12-11)
+# with the rank stage's sentence of the asked kind first, tuning +1 (a season answer), held-out
 # fresh4 +1, nothing lost on any set, JaQuAD-RAG dev unchanged.
 DATE_TEXT = re.compile(
     YEAR.pattern + r"|\d{1,2}月\d{1,2}日|\d+(?:年|か年)|年度末|来年|今後"

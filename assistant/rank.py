@@ -71,7 +71,7 @@ def named_cell_first(question: Question, ranked: list[Candidate]) -> list[Candid
 
 
 # A person or place asked for is also one fugashi reads as such (人名, 地名) that the question
-# does not name (松尾豊, フランス): JaQuAD-RAG dev +6 −1, on the selector's training articles
+# does not name (山田太郎, ブラジル): JaQuAD-RAG dev +6 −1, on the selector's training articles
 # +6 −1, no real-PDF answer changed (12-11).
 NAMED_KIND = {Focus.PERSON: "person", Focus.PLACE: "place"}
 
@@ -91,7 +91,7 @@ def expected_first(question: Question, ranked: list[Candidate]) -> list[Candidat
 
     def holds(c: Candidate) -> bool:
         """Whether the sentence holds a fact of the kind asked that the question does not
-        already state (「9月下旬」 repeated from 「何年の9月下旬」 is no year)."""
+        already state (「10月上旬」 repeated from 「何年の10月上旬」 is no year)."""
         text = fold(c.sentence.text)
         new = any(m.group() not in question.text for m in expects.finditer(text))
         return new or bool(kind and named_kinds(text)[kind] - asked)

@@ -44,7 +44,7 @@ MARKERS = re.compile(r"\[\d+\]")
 FRAGMENT_TAIL = re.compile(r"(?:のほう|の方)?(?:は|では|だと|って|の場合は)?[?？。\s]*$")
 CONTRAST = re.compile(r"(?:のほう|の方)(?:は|では|だと)")
 SHORT_CONTRAST = 4  # 「教育職のほうは？」 leans on the last question; a long one stands alone
-# 「自動運転車の場合はどの法律？」「偽情報のリスクについては？」: a phrase asked about in place of
+# 「気球の場合はどの法律？」「地震のリスクについては？」: a phrase asked about in place of
 # the last question's subject, then at most words the last question already used.
 CONTRASTED = re.compile(
     r"^(?P<subject>.+?)(?:のほう|の方|の場合|については|だと|では)(?:は|では|だと)?[、,]?"
@@ -123,9 +123,10 @@ def _swap_head(followup: str, previous: str) -> str | None:
     return None
 
 
-def _subject_split(text: str) -> tuple[str, str] | None:
-    """(subject, the rest) of a folded question: the words before its first topic marker
-    (は, には, では, って) when they end in a noun."""
+def _subject(text: str) -> str | None:
+    """The subject of a folded question: the words before its first topic marker (は, には,
+    では, って) when they end in a noun. Unlike :func:`_before_topic_marker` (は alone), it
+    slices ``text`` itself, so that the phrase can be replaced in it."""
     words, spans, at = morphemes(text), [], 0
     for surface, _ in words:
         at = text.find(surface, at)
@@ -135,7 +136,7 @@ def _subject_split(text: str) -> tuple[str, str] | None:
         if pos == "助詞" and surface in ("は", "って") and k > 0:
             j = k - 1 if words[k - 1][0] not in ("に", "で") else k - 2
             if j >= 0 and words[j][1] in NOUN_PARTS:
-                return text[: spans[j]], text[spans[j] :]
+                return text[: spans[j]]
             return None
     return None
 
@@ -149,8 +150,8 @@ def _content_words(text: str) -> set[str]:
 
 
 def _contrast(followup: str, previous: str) -> str | None:
-    """「自動運転車の場合はどの法律？」 after 「医療機器って、どの法律で規制されてるの？」 →
-    「自動運転車って、どの法律で規制されてるの？」: the follow-up's subject takes the place of
+    """「気球の場合はどの法律？」 after 「ドローンって、どの法律で飛び方が決められてるの？」 →
+    「気球って、どの法律で飛び方が決められてるの？」: the follow-up's subject takes the place of
     the previous question's phrase it contrasts with. Only when what the follow-up asks adds no
     word to the previous question (else it asks something new)."""
     match = CONTRASTED.match(fold(followup))
@@ -170,7 +171,7 @@ def _contrast(followup: str, previous: str) -> str | None:
 def _contrasted_phrase(previous: str, subject: str, asked: set[str]) -> str | None:
     """The phrase of ``previous`` that ``subject`` replaces: the one with the same head noun
     (the noun phrase for a noun phrase, 「一般行政職」 for 「教育職」; from the start of its
-    clause for a clause, 「犯罪が巧妙になるリスク」 for 「偽情報で社会が混乱するリスク」), else the
+    clause for a clause, 「大雨で川があふれるリスク」 for 「地震で建物が倒れるリスク」), else the
     phrase the previous question itself contrasted (「配偶者だと」), else its subject when the
     follow-up asks again how the previous one asked (「どの法律？」) and none of its subject's
     words (「団体だと？」 after 「公民館の利用料っていくら」 asks about the fee, not of 団体)."""
@@ -185,8 +186,8 @@ def _contrasted_phrase(previous: str, subject: str, asked: set[str]) -> str | No
     contrasted = CONTRASTED.match(previous)
     if contrasted:
         return re.split(r"、|って", contrasted.group("subject"))[-1] or None
-    split = _subject_split(previous)
-    return split[0] if split and asked and not asked & _content_words(split[0]) else None
+    its_own = _subject(previous)
+    return its_own if its_own and asked and not asked & _content_words(its_own) else None
 
 
 def _list_items(answer: str) -> list[str]:

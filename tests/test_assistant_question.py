@@ -122,14 +122,14 @@ def test_who_holds_an_office_asks_for_a_person_s_name(question: str, office: boo
     ("question", "sentence", "holds"),
     [
         (
-            "ドローンって、どの法律で規制されてるの？",
+            "ドローンの飛行はどの法律が定めているの？",
             "無人航空機は航空法により飛行が制限される。",
             True,
         ),
         ("根拠となる法令は？", "手数料はみどり市手数料条例で定める。", True),
-        ("どんな法律で対処するとしていますか", "刑法（230条 名誉毀損）で対処される。", True),
-        ("ドローンって、どの法律で規制されてるの？", "安全な飛ばし方を講習で学ぶ。", False),
-        ("ドローンって、どの法律で規制されてるの？", "操縦の方法は別に定める。", False),
+        ("どんな法律で罰せられますか", "刑法（235条 窃盗）で罰せられる。", True),
+        ("ドローンの飛行はどの法律が定めているの？", "安全な飛ばし方を講習で学ぶ。", False),
+        ("ドローンの飛行はどの法律が定めているの？", "操縦の方法は別に定める。", False),
     ],
 )
 def test_a_question_asking_which_law_expects_a_law_named(
@@ -142,12 +142,12 @@ def test_a_question_asking_which_law_expects_a_law_named(
 @pytest.mark.parametrize(
     ("sentence", "holds"),
     [
-        ("ガイドラインは夏前を目途に策定する。", True),
+        ("手引きは秋前を目途に作成する。", True),
         ("年度内に結果を公表する。", True),
         ("毎年9月下旬に訓練を行う。", True),
-        ("ガイドラインの策定を目指す。", False),
+        ("手引きの作成を進める。", False),
     ],
 )
 def test_a_date_asked_for_may_be_a_season_or_part_of_a_month(sentence: str, holds: bool) -> None:
-    expects = analyse("ガイドラインはいつ頃までに作る予定？").expects
+    expects = analyse("手引きはいつ頃までに作る予定？").expects
     assert expects is not None and bool(expects.search(sentence)) is holds

@@ -121,6 +121,7 @@ class Refusal(StrEnum):
     LOW_CONFIDENCE = "low_confidence"  # the best sentence is unlikely to answer
     NO_FIGURE = "no_figure"  # no likely sentence states a figure in the unit asked for
     NO_NAME = "no_name"  # who holds an office, and no likely sentence names a person
+    NO_YEAR = "no_year"  # the year asked about is on none of the likely sentences' pages
     NO_VERIFIED_CITATION = "no_verified_citation"  # no quote survived verification
 
 

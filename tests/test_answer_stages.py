@@ -255,6 +255,17 @@ def test_who_holds_an_office_no_likely_sentence_names_is_refused_as_no_name(
     assert not answer.refused and "山田太郎" in answer.answer
 
 
+def test_a_year_no_likely_sentences_page_mentions_is_refused_as_no_year(
+    budgeted: Assistant,
+) -> None:
+    work, outcome = run(budgeted, "2029年度の避難訓練は何月に行いますか？")
+    assert isinstance(outcome, Refused) and outcome.reason is Refusal.NO_YEAR
+    assert "2029年度" in outcome.detail  # in the plan, not on the disaster plan's page
+    assert work.ranked is not None and "避難訓練" in work.ranked.candidates[0].sentence.text
+    answer = budgeted.ask("令和9年度までに保育所の待機児童をどうしますか？")  # 令和9年度 = 2027年度
+    assert not answer.refused and "ゼロ" in answer.answer
+
+
 def test_verify_drops_a_statement_whose_quote_is_not_on_its_page(
     small_index: PolicyIndex, small: Assistant
 ) -> None:

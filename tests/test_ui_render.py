@@ -192,6 +192,15 @@ def test_asked_values_are_bold_and_a_refusal_says_why() -> None:
     assert "質問の単位で示された数値が見つかりませんでした" in answer_text(refused)
     refused = Answer("q", "q", REFUSAL, refused=True, outcome="refused", reason="no_name: x")
     assert "役職に就いている人の名前が見つかりませんでした" in answer_text(refused)
+    refused = Answer("q", "q", REFUSAL, refused=True, outcome="refused", reason="no_year: x")
+    assert "質問の年（年度）についての記載が見つかりませんでした" in answer_text(refused)
+
+
+def test_every_refusal_reason_has_a_reader_text() -> None:
+    from assistant.work import Refusal
+    from ui.render import REFUSAL_REASONS
+
+    assert set(REFUSAL_REASONS) == {reason.value for reason in Refusal}
 
 
 def test_a_refusal_names_what_no_document_mentions() -> None:

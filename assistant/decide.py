@@ -16,11 +16,12 @@ person (fugashi's 人名): 3 more unanswerable questions refused on the tuning s
 fresh4, no right answer lost, JaQuAD-RAG dev unchanged (97 of 107 JaQuAD train answers to such
 questions are names fugashi reads as one; an answer that is a role, 「会長は市長が務める」, is
 missed).
-A question naming a year (2027年度, 令和6年度, 2024年度下半期) is refused when the page of none of
-the likeliest sentences mentions it: 「2027年度の実績」 is not answered from 2022–2024's. Measured
-(12-12): every answerable question naming a year had it on such a page on the tuning sets (35)
-and the held-out fresh4–10/12 (35); 1 more unanswerable refused on the tuning sets, 3 on the
-held-out ones; JaQuAD-RAG dev loses 1 of 74 (「2010年の時点で」 answered by 「2013年現在」).
+A question naming a year (2031年度, 令和6年度, 2019年上半期) is refused when the page of none
+of the likeliest sentences mentions it: a figure for 2031年度 is not answered from 2022–2024's.
+Measured (12-12): every answerable question naming a year had it on such a page on the tuning
+sets (35) and the held-out fresh4–10/12 (35); 1 more unanswerable refused on the tuning sets,
+3 on the held-out ones; JaQuAD-RAG dev loses 1 of 74 (asked as of one year, answered by a
+sentence dated a later one).
 """
 
 from __future__ import annotations
